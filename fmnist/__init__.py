@@ -1,0 +1,1 @@
+"""Shared code of the Fashion-MNIST pipeline: IDX reading, params schema, models, plots."""

@@ -1,0 +1,72 @@
+"""The assignment's four Keras models. All take the flattened, scaled 784-pixel vector that preprocess
+writes; the CNNs reshape it to 28 x 28 x 1 themselves."""
+import keras
+from keras import layers
+
+N_FEATURES = 784
+N_CLASSES = 10
+
+
+def mlp() -> keras.Model:
+    """Assignment 3.2.1: 784 -> 128 ReLU -> 64 ReLU -> 10 softmax, 109,386 parameters."""
+    return keras.Sequential([
+        keras.Input((N_FEATURES,)),
+        layers.Dense(128, activation="relu", name="dense1"),
+        layers.Dense(64, activation="relu", name="dense2"),
+        layers.Dense(N_CLASSES, activation="softmax", name="output"),
+    ], name="mlp")
+
+
+def lenet(name="lenet", dropout_rate=0.0, dropout_after=(), batch_norm=False) -> keras.Model:
+    """Assignment 4.2.1, LeNet-5 as written there (61,706 parameters): the second conv is unpadded, so the
+    third sees 5 x 5 x 16 and outputs 1 x 1 x 120. Optionally batch normalization after every hidden layer
+    (4.3.2) and dropout after the hidden layers named in `dropout_after` (4.3.1)."""
+
+    def hidden(layer):
+        """The hidden layer, then what regularizes it."""
+        stack = [layer]
+        if batch_norm:
+            stack.append(layers.BatchNormalization(name=f"{layer.name}_bn"))
+        if layer.name in dropout_after:
+            stack.append(layers.Dropout(dropout_rate, name=f"{layer.name}_dropout"))
+        return stack
+
+    return keras.Sequential([
+        keras.Input((N_FEATURES,)),
+        layers.Reshape((28, 28, 1), name="image"),
+        *hidden(layers.Conv2D(6, 5, padding="same", activation="relu", name="conv1")),
+        layers.MaxPooling2D(2, name="pool1"),
+        *hidden(layers.Conv2D(16, 5, padding="valid", activation="relu", name="conv2")),
+        layers.MaxPooling2D(2, name="pool2"),
+        *hidden(layers.Conv2D(120, 5, padding="valid", activation="relu", name="conv3")),
+        layers.Flatten(name="flatten"),
+        *hidden(layers.Dense(84, activation="relu", name="dense")),
+        layers.Dense(N_CLASSES, activation="softmax", name="output"),
+    ], name=name)
+
+
+def build(model: str, p) -> keras.Model:
+    """The model named `model` (mlp, lenet, dropout, bn), configured from its params section `p`."""
+    if model == "mlp":
+        return mlp()
+    if model == "lenet":
+        return lenet()
+    if model == "dropout":
+        return lenet("dropout", dropout_rate=p.dropout_rate, dropout_after=tuple(p.dropout_after))
+    if model == "bn":
+        return lenet("bn", batch_norm=True)
+    raise ValueError(f"unknown model {model!r}")
+
+
+def layer_table(model: keras.Model) -> list[dict]:
+    """Each layer's name, type, output shape (without the batch axis) and parameter count (3.2.2, 4.2.2)."""
+    return [{
+        "layer": layer.name,
+        "type": type(layer).__name__,
+        "output_shape": "x".join(str(d) for d in layer.output.shape[1:]),
+        "params": layer.count_params(),
+    } for layer in model.layers]
+
+
+def trainable_params(model: keras.Model) -> int:
+    return int(sum(keras.ops.size(w) for w in model.trainable_weights))

@@ -1,0 +1,62 @@
+"""The pipeline's figures, each written atomically as a PNG."""
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from fmnist.files import atomic_path  # noqa: E402
+
+# No software version or date in the PNG, so a rerun writes the same bytes.
+PNG_METADATA = {"Software": None}
+
+
+def _save(fig, path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, metadata=PNG_METADATA)
+    plt.close(fig)
+
+
+def image_grid(images, titles, suptitle: str, path, title_colors=None) -> None:
+    """A 5 x 5 grid of 28 x 28 images, each with its title, no axes (assignment 2.1 and 3.3.3)."""
+    fig, axes = plt.subplots(5, 5, figsize=(9, 10))
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
+            ax.set_title(titles[i], fontsize=8, color=title_colors[i] if title_colors else "black")
+    fig.suptitle(suptitle, fontsize=13)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def confusion_matrix(matrix, class_names, title: str, path) -> None:
+    """Counts in the cells, class names on both axes, True down and Predicted across (assignment 3.3.2)."""
+    fig, ax = plt.subplots(figsize=(8, 7))
+    ax.imshow(matrix, cmap="Blues")
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("Predicted")
+    ax.set_ylabel("True")
+    threshold = matrix.max() / 2
+    for (row, col), count in np.ndenumerate(matrix):
+        ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
+                color="white" if count > threshold else "black")
+    ax.set_title(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def train_vs_validation(epochs, train, validation, quantity: str, title: str, path) -> None:
+    """One quantity (loss or accuracy) per epoch, train against validation (assignment 3.2.7, 4.2.3)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, train, marker="o", label=f"train {quantity}")
+    ax.plot(epochs, validation, marker="o", label=f"validation {quantity}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(quantity)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)

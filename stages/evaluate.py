@@ -1,0 +1,109 @@
+"""Stage `evaluate`: every trained model on the 10,000 test images, preprocessed exactly like train.
+
+For model M it writes:
+  metrics/M/test.json          test loss and accuracy (3.3.1, 4.2.4), per-class precision, recall and F1
+  plots/M/confusion.csv        one `actual,predicted` row per test image, for DVC's confusion template
+  plots/M/confusion.png        the confusion matrix with counts (3.3.2)
+  plots/M/predictions.png      the first 25 test images, "GT:<true>, P:<predicted>", mistakes in red (3.3.3)
+  plots/M/loss.png, accuracy.png   train against validation per epoch (3.2.7, 4.2.3)
+and metrics/comparison.json: the four models side by side, with the train - validation gap.
+"""
+import csv
+import io
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
+
+import numpy as np  # noqa: E402
+from sklearn.metrics import classification_report, confusion_matrix  # noqa: E402
+
+from fmnist import data, params, paths, plots  # noqa: E402
+from fmnist.errors import UserError, run_stage  # noqa: E402
+from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
+
+TITLES = {"mlp": "MLP", "lenet": "LeNet-5", "dropout": "LeNet-5 with dropout", "bn": "LeNet-5 with batch norm"}
+
+
+def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean -log p(true class), clipped as Keras clips (1e-7), so it equals the training loss."""
+    picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+
+
+def read_history(path) -> dict:
+    try:
+        with open(path, newline="") as file:
+            rows = list(csv.DictReader(file))
+    except FileNotFoundError:
+        raise UserError(f"{path}: not found; run the training stages first (dvc repro)") from None
+    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
+
+
+def read_json(path) -> dict:
+    try:
+        return json.loads(open(path).read())
+    except FileNotFoundError:
+        raise UserError(f"{path}: not found; run the training stages first (dvc repro)") from None
+
+
+def confusion_csv(labels, predictions) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["actual", "predicted"])
+    writer.writerows((paths.CLASS_NAMES[a], paths.CLASS_NAMES[p]) for a, p in zip(labels, predictions))
+    return out.getvalue()
+
+
+def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
+    model_path = paths.model_file(name)
+    if not model_path.exists():
+        raise UserError(f"{model_path}: not found; run the stage train_{name} first (dvc repro)")
+    model = keras.saving.load_model(model_path, safe_mode=True)
+    probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
+    predictions = probabilities.argmax(axis=1)
+    test = {"loss": cross_entropy(probabilities, y_test), "accuracy": float(np.mean(predictions == y_test))}
+    report = classification_report(y_test, predictions, labels=range(len(paths.CLASS_NAMES)),
+                                   target_names=paths.CLASS_NAMES, output_dict=True, zero_division=0)
+    test["per_class"] = {c: {k: report[c][k] for k in ("precision", "recall", "f1-score")} for c in paths.CLASS_NAMES}
+    print(f"{name}: test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f}")
+
+    plots_dir, metrics_dir = paths.model_plots_dir(name), paths.model_metrics_dir(name)
+    for folder in (plots_dir, metrics_dir):
+        remove_stale_tmp(folder)
+    write_json(metrics_dir / "test.json", test)
+    write_text(plots_dir / "confusion.csv", confusion_csv(y_test, predictions))
+    matrix = confusion_matrix(y_test, predictions, labels=range(len(paths.CLASS_NAMES)))
+    plots.confusion_matrix(matrix, paths.CLASS_NAMES, f"{TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")
+    plots.image_grid(
+        x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
+        f"{TITLES[name]}: first 25 test images (mistakes in red)", plots_dir / "predictions.png",
+        title_colors=["black" if t == p else "red" for t, p in zip(y_test[:25], predictions[:25])])
+    history = read_history(plots_dir / "history.csv")
+    epochs = [int(e) + 1 for e in history["epoch"]]
+    for quantity in ("loss", "accuracy"):
+        plots.train_vs_validation(epochs, history[quantity], history[f"val_{quantity}"], quantity,
+                                  f"{TITLES[name]}: {quantity} per epoch", plots_dir / f"{quantity}.png")
+    return test
+
+
+def main():
+    p = params.load("evaluate")
+    import keras  # after the params check: a typo should not wait for TensorFlow
+
+    x_test, y_test = data.load("test")
+    comparison = {}
+    for name in paths.MODEL_NAMES:
+        test = evaluate_model(keras, name, x_test, y_test, p.batch_size)
+        train = read_json(paths.model_metrics_dir(name) / "train.json")
+        comparison[name] = {
+            "params": train["params"], "epochs": train["epochs"],
+            "train_accuracy": train["train_accuracy"], "val_accuracy": train["val_accuracy"],
+            "test_accuracy": test["accuracy"],
+            "train_val_gap": train["train_accuracy"] - train["val_accuracy"],  # > 0: fits train better than unseen data
+        }
+    write_json(paths.METRICS_DIR / "comparison.json", comparison)
+
+
+if __name__ == "__main__":
+    run_stage(main)
