@@ -1,0 +1,82 @@
+"""The training script and the evaluate stage on a tiny dataset, run as the pipeline runs them."""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, edit_params, env_for, write_tiny_dataset
+
+MODELS = ("mlp", "lenet", "dropout", "bn")
+
+
+def stage(workdir, *args):
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=workdir, capture_output=True, text=True,
+        env=dict(env_for(), PYTHONPATH=str(ROOT)))
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("work")
+    shutil.copy(ROOT / "params.yaml", workdir / "params.yaml")
+    edit_params(workdir, **{f"train_{m}": {"epochs": 1, "batch_size": 32} for m in MODELS})
+    edit_params(workdir, train_mlp={"loss": "categorical_crossentropy", "epochs": 3})  # the one-hot path
+    write_tiny_dataset(workdir / "data" / "raw")
+    result = stage(workdir, "stages.preprocess")
+    assert result.returncode == 0, result.stderr
+    for model in MODELS:
+        result = stage(workdir, "stages.train", model)
+        assert result.returncode == 0, result.stderr
+    return workdir
+
+
+def read_json(path):
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_training_writes_all_its_outputs(workdir, model):
+    metrics = read_json(workdir / "metrics" / model / "train.json")
+    assert set(metrics) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "params", "epochs"}
+    assert 0 <= metrics["val_accuracy"] <= 1 and metrics["params"] > 60_000
+    timing = read_json(workdir / "metrics" / model / "timing.json")
+    assert timing["seconds_per_epoch"] > 0 and timing["samples_per_second"] > 0
+    with open(workdir / "plots" / model / "history.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == metrics["epochs"]
+    assert {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"} <= set(rows[0])
+    first = read_json(workdir / "metrics" / model / "first_sample.json")
+    assert abs(first["trained"]["sum"] - 1) < 1e-5 and first["trained"]["sum_is_1_to_2_decimals"] is True
+    assert f"Trainable parameters: {metrics['params']:,}" in (workdir / "metrics" / model / "layers.md").read_text()
+    assert (workdir / "models" / f"{model}.keras").stat().st_size > 10_000
+
+
+def test_the_one_hot_loss_trains_too(workdir):
+    rows = list(csv.DictReader(open(workdir / "plots" / "mlp" / "history.csv")))
+    assert len(rows) == 3 and float(rows[-1]["loss"]) < float(rows[0]["loss"])
+
+
+def test_an_unknown_model_is_a_usage_error(workdir):
+    result = stage(workdir, "stages.train", "resnet")
+    assert result.returncode == 1 and result.stderr.startswith("error: usage: python -m stages.train MODEL")
+
+
+def test_evaluate(workdir):
+    result = stage(workdir, "stages.evaluate")
+    assert result.returncode == 0, result.stderr
+    comparison = read_json(workdir / "metrics" / "comparison.json")
+    assert list(comparison) == list(MODELS)
+    for model in MODELS:
+        test = read_json(workdir / "metrics" / model / "test.json")
+        assert 0 <= test["accuracy"] <= 1 and test["loss"] > 0
+        assert set(test["per_class"]["Ankle boot"]) == {"precision", "recall", "f1-score"}
+        rows = list(csv.DictReader(open(workdir / "plots" / model / "confusion.csv")))
+        assert len(rows) == 50 and set(rows[0]) == {"actual", "predicted"}
+        assert sum(r["actual"] == r["predicted"] for r in rows) / 50 == pytest.approx(test["accuracy"])
+        gap = comparison[model]["train_accuracy"] - comparison[model]["val_accuracy"]
+        assert comparison[model]["train_val_gap"] == pytest.approx(gap)
+        for name in ("confusion.png", "predictions.png", "loss.png", "accuracy.png"):
+            assert (workdir / "plots" / model / name).stat().st_size > 5_000
