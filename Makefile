@@ -1,11 +1,15 @@
 # make repro: set up .venv (only when requirements.txt changed) and run the pipeline.
 # make test:  the same set-up, then the test suite.
+# make report: report.md for a pull request (BASE=rev to diff against, default HEAD~1).
+# make bench:  time every model's epochs and the pipeline on this machine.
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup repro test lock
+BASE ?= HEAD~1
+
+.PHONY: setup repro test report bench lock
 
 setup: $(STAMP)
 
@@ -19,6 +23,12 @@ repro: setup
 
 test: setup
 	pytest
+
+report: setup
+	python -m fmnist.report --base $(BASE)
+
+bench: setup
+	python -m fmnist.bench
 
 lock: setup
 	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.in

@@ -12,7 +12,6 @@ writes, for model M:
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
@@ -46,48 +45,29 @@ def main():
     seed = params.load_seed()
     p = params.load(f"train_{model_name}")
 
-    import keras  # imported only once params are valid: a typo should not wait for TensorFlow
-    import tensorflow as tf
+    import keras  # TensorFlow loads only once params are valid: a typo should not wait for it
 
-    from fmnist import models
+    from fmnist import models, training
 
-    keras.utils.set_random_seed(seed)  # Python, numpy and TensorFlow
-    tf.config.experimental.enable_op_determinism()
-    x_train, y_train = data.load("train")
-    x_val, y_val = data.load("val")
-    first_class = paths.CLASS_NAMES[y_train[0]]
-    if p.loss == "categorical_crossentropy":  # this loss wants one-hot targets; the sparse one, class ids
-        y_train, y_val = (keras.utils.to_categorical(y, models.N_CLASSES) for y in (y_train, y_val))
-
+    training.make_deterministic(seed)
+    train, val = data.load("train"), data.load("val")
     model = models.build(model_name, p)
     model.summary()
-    steps_per_epoch = -(-len(x_train) // p.batch_size)
-    learning_rate = p.learning_rate if p.lr_schedule == "constant" else keras.optimizers.schedules.CosineDecay(
-        p.learning_rate, decay_steps=p.epochs * steps_per_epoch)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=p.loss, metrics=["accuracy"])
-    untrained = model.predict(x_train[:1], verbose=0)[0]
-
-    epoch_seconds = []
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            epoch_seconds.append(time.perf_counter() - self.start)
+    training.compile_model(model, p, n_train=len(train[0]))
+    untrained = model.predict(train[0][:1], verbose=0)[0]
 
     for folder in (paths.MODELS_DIR, paths.model_metrics_dir(model_name), paths.model_plots_dir(model_name)):
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_tmp(folder)
+    timer = training.EpochTimer()
     with atomic_path(paths.model_plots_dir(model_name) / "history.csv") as history_tmp:
-        history = model.fit(
-            x_train, y_train, batch_size=p.batch_size, epochs=p.epochs, validation_data=(x_val, y_val),
-            shuffle=True, verbose=2, callbacks=[keras.callbacks.CSVLogger(str(history_tmp)), EpochTimer()],
-        ).history
+        logger = keras.callbacks.CSVLogger(str(history_tmp))
+        history = training.fit(model, train, val, p, callbacks=[logger, timer])
         # Train metrics with the final weights in inference mode (no dropout, BN moving statistics), so that
         # train - validation is a fair overfitting gap.
-        train_loss, train_accuracy = model.evaluate(x_train, y_train, batch_size=1024, verbose=0)
-        trained = model.predict(x_train[:1], verbose=0)[0]
+        train_loss, train_accuracy = model.evaluate(train[0], training.targets(train[1], p.loss),
+                                                    batch_size=training.INFERENCE_BATCH, verbose=0)
+        trained = model.predict(train[0][:1], verbose=0)[0]
         with atomic_path(paths.model_file(model_name)) as model_tmp:
             model.save(model_tmp)
 
@@ -98,15 +78,15 @@ def main():
         "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
         "params": trainable, "epochs": p.epochs,
     })
-    later = epoch_seconds[1:] or epoch_seconds  # the first epoch also traces the graph
+    later = timer.seconds[1:] or timer.seconds  # the first epoch also traces the graph
     write_json(metrics_dir / "timing.json", {
         "seconds_per_epoch": statistics.median(later),
-        "seconds_first_epoch": epoch_seconds[0],
-        "samples_per_second": len(x_train) / statistics.median(later),
+        "seconds_first_epoch": timer.seconds[0],
+        "samples_per_second": len(train[0]) / statistics.median(later),
     })
     write_text(metrics_dir / "layers.md", layers_markdown(model_name, models.layer_table(model), trainable))
     write_json(metrics_dir / "first_sample.json", {
-        "class": first_class,
+        "class": paths.CLASS_NAMES[train[1][0]],
         "untrained": softmax_record(untrained), "trained": softmax_record(trained),
     })
 
