@@ -1,10 +1,25 @@
 """User-facing errors: a user's mistake ends a stage with one readable line, never a traceback."""
+import json
+import os
+import resource
 import sys
+
+# When set (by `make bench`), each stage appends its peak memory to this file as a JSON line.
+PEAK_MEMORY_LOG_ENV = "FMNIST_PEAK_MEMORY_LOG"
 
 
 class UserError(Exception):
     """Bad input from the user or the outside world (params, data files, sources). The message names the
     input and what is wrong with it."""
+
+
+def _log_peak_memory() -> None:
+    log = os.environ.get(PEAK_MEMORY_LOG_ENV)
+    if log:
+        stage = " ".join([os.path.splitext(os.path.basename(sys.argv[0]))[0], *sys.argv[1:]])
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+        with open(log, "a") as file:
+            file.write(json.dumps({"stage": stage, "peak_mib": peak_mib}) + "\n")
 
 
 def run_stage(main) -> None:
@@ -17,3 +32,4 @@ def run_stage(main) -> None:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    _log_peak_memory()

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
@@ -59,7 +60,10 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
     model_path = paths.model_file(name)
     if not model_path.exists():
         raise UserError(f"{model_path}: not found; run the stage train_{name} first (dvc repro)")
-    model = keras.saving.load_model(model_path, safe_mode=True)
+    try:  # safe mode: a model file that carries code (a Lambda layer) is refused, not run
+        model = keras.saving.load_model(model_path, safe_mode=True)
+    except (ValueError, TypeError, OSError, zipfile.BadZipFile) as error:
+        raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
     probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
     predictions = probabilities.argmax(axis=1)
     test = {"loss": cross_entropy(probabilities, y_test), "accuracy": float(np.mean(predictions == y_test))}
