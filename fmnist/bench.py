@@ -82,6 +82,15 @@ def bench_model(name: str, epochs: int, gflops: float, train, val) -> dict:
     }
 
 
+def bench_data_sizes(epochs: int, gflops: float, train, val) -> dict:
+    """How LeNet-5's epoch time grows with the number of training images."""
+    sizes = {}
+    for fraction in (0.25, 0.5, 1.0):
+        n = int(len(train[0]) * fraction)
+        sizes[n] = bench_model("lenet", epochs, gflops, (train[0][:n], train[1][:n]), val)["seconds_per_epoch"]
+    return sizes
+
+
 def bench_pipeline() -> dict:
     """Wall time of a forced full run and of a no-op run, and every stage's peak memory."""
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
@@ -104,6 +113,9 @@ def table(result: dict) -> str:
         lines.append(f"| {name} | {m['batch_size']} | {m['seconds_per_epoch']:.2f} | {m['samples_per_second']:,.0f} "
                      f"| {m['train_flops_per_sample'] / 1e6:.2f} | {m['floor_seconds_per_epoch']:.2f} "
                      f"| {m['ratio_to_floor']:.1f} |")
+    growth = result["lenet_seconds_per_epoch_by_train_size"]
+    lines += ["", "LeNet-5 seconds per epoch by training-set size (validation fixed at 12,000): "
+              + ", ".join(f"{int(n):,}: {sec:.2f} s" for n, sec in growth.items()) + "."]
     if "pipeline" in result:
         pipe = result["pipeline"]
         lines += ["", f"`dvc repro -f` (all stages): {pipe['full_repro_seconds']:.0f} s; "
@@ -133,6 +145,7 @@ def main():
     for name in paths.MODEL_NAMES:
         result["models"][name] = bench_model(name, args.epochs, gflops, train, val)
         print(f"{name}: {result['models'][name]['seconds_per_epoch']:.2f} s/epoch", flush=True)
+    result["lenet_seconds_per_epoch_by_train_size"] = bench_data_sizes(args.epochs, gflops, train, val)
     if not args.no_pipeline:
         result["pipeline"] = bench_pipeline()
     write_json(OUT, result)
