@@ -5,18 +5,12 @@ import time
 
 import pytest
 
-from helpers import dvc, make_repo_copy, run, write_tiny_dataset
+from helpers import dvc, run
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-data")
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory, data):
-    repo = make_repo_copy(tmp_path_factory.mktemp("repo"), data, write_tiny_dataset(data))
-    dvc("repro", cwd=repo, data_dir=data)
+def repo(repo_run):
+    repo, _ = repo_run
     run(["git", "add", "-A"], cwd=repo)
     run(["git", "commit", "-qm", "tiny results"], cwd=repo)
     return repo

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from helpers import dvc, edit_params, make_repo_copy, run, write_tiny_dataset
+from helpers import dvc, edit_params, run
 
 STAGES = {"download", "preprocess", "backprop_check", "train_mlp", "train_lenet", "train_dropout", "train_bn", "evaluate"}
 # Measurements of this machine's speed, not results: the only outputs allowed to differ between reruns.
@@ -20,15 +20,9 @@ def snapshot(repo):
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-data")
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory, data):
-    repo = make_repo_copy(tmp_path_factory.mktemp("repo"), data, write_tiny_dataset(data))
-    result = dvc("repro", cwd=repo, data_dir=data)
-    assert ran(result.stdout) == STAGES
+def repo(repo_run):
+    repo, first_run = repo_run
+    assert ran(first_run.stdout) == STAGES
     return repo
 
 
