@@ -23,6 +23,7 @@ CLASS_NAMES = (
 )
 IMAGE_SHAPE = (28, 28)
 MODEL_NAMES = ("mlp", "lenet", "dropout", "bn")
+MODEL_TITLES = {"mlp": "MLP", "lenet": "LeNet-5", "dropout": "LeNet-5 with dropout", "bn": "LeNet-5 with batch norm"}
 SPLITS = ("train", "val", "test")
 
 

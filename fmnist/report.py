@@ -7,34 +7,29 @@ Every number and every answer to the assignment's questions is computed from the
 so the text stays true when the results change.
 """
 import argparse
-import csv
-import json
 import re
 import subprocess
 from pathlib import Path
 
 from fmnist import paths
+from fmnist.errors import run_stage
+from fmnist.files import write_text
 from fmnist.params import read_file
+from fmnist.results import read_history, read_json
 
-TITLES = {"mlp": "MLP", "lenet": "LeNet-5", "dropout": "LeNet-5 + dropout", "bn": "LeNet-5 + batch norm"}
+TITLES = paths.MODEL_TITLES
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text())
 
 
 def load_results() -> dict:
     results = {}
     for model in paths.MODEL_NAMES:
         folder = paths.model_metrics_dir(model)
-        with open(paths.model_plots_dir(model) / "history.csv", newline="") as file:
-            history = list(csv.DictReader(file))
         results[model] = {
             "train": read_json(folder / "train.json"),
             "test": read_json(folder / "test.json"),
             "first_sample": read_json(folder / "first_sample.json"),
-            "history": {key: [float(row[key]) for row in history] for key in history[0]},
+            "history": read_history(paths.model_plots_dir(model) / "history.csv"),
         }
     return results
 
@@ -140,14 +135,14 @@ def answers(results: dict, params: dict) -> str:
         + "Remedies: dropout, batch normalization, weight decay (L2), data augmentation, early stopping on the "
         "validation loss, or a smaller model.",
         "",
-        f"**4.3.1 Dropout.** " + describe_overfitting("With dropout", o["dropout"])
+        "**4.3.1 Dropout.** " + describe_overfitting("With dropout", o["dropout"])
         + f" (LeNet-5 without: {100 * o['lenet']['gap']:.2f}). Test accuracy {pct(drop)} against {pct(lenet)}. "
         + ("Dropout narrowed the train − validation gap. " if o["dropout"]["gap"] < o["lenet"]["gap"]
            else "Dropout did not narrow the train − validation gap. ")
         + "Its training curves sit below the validation curves during training because dropout is active "
         "only while training.",
         "",
-        f"**4.3.2 Batch normalization.** " + describe_overfitting("With batch norm", o["bn"])
+        "**4.3.2 Batch normalization.** " + describe_overfitting("With batch norm", o["bn"])
         + f". Test accuracy {pct(bn)} (plain {pct(lenet)}, dropout {pct(drop)}). The smallest train − validation "
         f"gap, i.e. the most help against overfitting, comes from {TITLES[least_gap]}; the best test accuracy "
         f"from {TITLES[best_test]}.",
@@ -196,9 +191,9 @@ def main():
     if args.readme:
         update_readme()
         return
-    args.out.write_text(report(args.base))
+    write_text(args.out, report(args.base))
     print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -10,7 +10,6 @@ and metrics/comparison.json: the four models side by side, with the train - vali
 """
 import csv
 import io
-import json
 import os
 import zipfile
 
@@ -22,30 +21,12 @@ from sklearn.metrics import classification_report, confusion_matrix  # noqa: E40
 from fmnist import data, params, paths, plots  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
-
-TITLES = {"mlp": "MLP", "lenet": "LeNet-5", "dropout": "LeNet-5 with dropout", "bn": "LeNet-5 with batch norm"}
-
+from fmnist.results import read_history, read_json  # noqa: E402
 
 def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """Mean -log p(true class), clipped as Keras clips (1e-7), so it equals the training loss."""
     picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
     return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
-
-
-def read_history(path) -> dict:
-    try:
-        with open(path, newline="") as file:
-            rows = list(csv.DictReader(file))
-    except FileNotFoundError:
-        raise UserError(f"{path}: not found; run the training stages first (dvc repro)") from None
-    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
-
-
-def read_json(path) -> dict:
-    try:
-        return json.loads(open(path).read())
-    except FileNotFoundError:
-        raise UserError(f"{path}: not found; run the training stages first (dvc repro)") from None
 
 
 def confusion_csv(labels, predictions) -> str:
@@ -78,16 +59,16 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
     write_json(metrics_dir / "test.json", test)
     write_text(plots_dir / "confusion.csv", confusion_csv(y_test, predictions))
     matrix = confusion_matrix(y_test, predictions, labels=range(len(paths.CLASS_NAMES)))
-    plots.confusion_matrix(matrix, paths.CLASS_NAMES, f"{TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")
+    plots.confusion_matrix(matrix, paths.CLASS_NAMES, f"{paths.MODEL_TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")
     plots.image_grid(
         x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
-        f"{TITLES[name]}: first 25 test images (mistakes in red)", plots_dir / "predictions.png",
+        f"{paths.MODEL_TITLES[name]}: first 25 test images (mistakes in red)", plots_dir / "predictions.png",
         title_colors=["black" if t == p else "red" for t, p in zip(y_test[:25], predictions[:25])])
     history = read_history(plots_dir / "history.csv")
     epochs = [int(e) + 1 for e in history["epoch"]]
     for quantity in ("loss", "accuracy"):
         plots.train_vs_validation(epochs, history[quantity], history[f"val_{quantity}"], quantity,
-                                  f"{TITLES[name]}: {quantity} per epoch", plots_dir / f"{quantity}.png")
+                                  f"{paths.MODEL_TITLES[name]}: {quantity} per epoch", plots_dir / f"{quantity}.png")
     return test
 
 

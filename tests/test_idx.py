@@ -1,5 +1,4 @@
 """IDX parsing: valid files read back exactly; every kind of damage gets an error naming the file."""
-import gzip
 
 import numpy as np
 import pytest
