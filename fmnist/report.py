@@ -184,10 +184,11 @@ def report(base: str) -> str:
     ])
 
 
-def update_readme(readme=Path("README.md")) -> None:
-    text = readme.read_text()
-    table = f"{README_START}\n{results_table(load_results())}\n{README_END}"
-    readme.write_text(re.sub(re.escape(README_START) + ".*?" + re.escape(README_END), lambda _: table, text, flags=re.S))
+def replace_readme_block(start: str, end: str, body: str, readme=Path("README.md")) -> None:
+    """Put `body` between the marker lines `start` and `end` of the README (generated, never typed)."""
+    block = f"{start}\n{body}\n{end}"
+    pattern = re.escape(start) + ".*?" + re.escape(end)
+    readme.write_text(re.sub(pattern, lambda _: block, readme.read_text(), flags=re.S))
 
 
 def main():
@@ -197,7 +198,7 @@ def main():
     parser.add_argument("--readme", action="store_true", help="only refresh the results table in README.md")
     args = parser.parse_args()
     if args.readme:
-        update_readme()
+        replace_readme_block(README_START, README_END, results_table(load_results()))
         return
     write_text(args.out, report(args.base))
     print(f"wrote {args.out}")
