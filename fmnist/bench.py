@@ -65,11 +65,12 @@ def bench_model(name: str, epochs: int, gflops: float, train, val) -> dict:
 
     p = params.load(f"train_{name}")
     p = replace(p, epochs=epochs)
-    training.make_deterministic(params.load_seed())
+    seed = params.load_seed()
+    training.make_deterministic(seed)
     model = models.build(name, p)
     training.compile_model(model, p, n_train=len(train[0]))
     timer = training.EpochTimer()
-    training.fit(model, train, val, p, callbacks=[timer], verbose=0)
+    training.fit(model, train, val, p, seed, callbacks=[timer], verbose=0)
     epoch = statistics.median(timer.seconds[1:])
     forward = forward_flops(model)
     # Training a sample costs a forward and a backward pass (~2x forward); validating one, a forward pass.

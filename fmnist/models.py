@@ -1,10 +1,55 @@
 """The assignment's four Keras models. All take the flattened, scaled 784-pixel vector that preprocess
 writes; the CNNs reshape it to 28 x 28 x 1 themselves."""
 import keras
+import tensorflow as tf
 from keras import layers
 
 N_FEATURES = 784
 N_CLASSES = 10
+
+
+def _channel_sum(x):
+    """Sum over every axis but the last (channels). Summing whole rows of [batch, H * W * C] first keeps the
+    reduction's inner dimension wide; reducing straight to C = 6 values is ~2x slower on a CPU."""
+    per_position = tf.reduce_sum(tf.reshape(x, [tf.shape(x)[0], -1]), axis=0)
+    return tf.reduce_sum(tf.reshape(per_position, [-1, x.shape[-1]]), axis=0)
+
+
+@keras.saving.register_keras_serializable(package="fmnist")
+class FastBatchNormalization(layers.BatchNormalization):
+    """Keras's BatchNormalization, same weights, moving averages and inference, with a hand-written training
+    step: a batch norm backward pass in closed form. Keras differentiates its ~15 elementwise ops one by one,
+    each a full pass over a memory-bound activation map; this takes 7 passes and trains the batch-norm
+    LeNet-5 ~20% faster per epoch (benchmarks/README). Tested against Keras's layer in tests/test_models.py."""
+
+    def call(self, inputs, training=None, mask=None):
+        standard = self.scale and self.center and not self.renorm and self.axis in (-1, len(inputs.shape) - 1)
+        if not (training and self.trainable and standard) or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        epsilon = self.epsilon
+
+        @tf.custom_gradient
+        def normalize(x, gamma, beta):
+            n = tf.cast(tf.size(x) // x.shape[-1], x.dtype)  # values per channel
+            mean = _channel_sum(x) / n
+            centered = x - mean
+            variance = _channel_sum(tf.square(centered)) / n  # biased, as Keras's (two passes: stable)
+            inv_std = tf.math.rsqrt(variance + epsilon)
+            scale = gamma * inv_std
+
+            def gradient(d_out, _d_mean, _d_variance):  # mean and variance only feed the moving averages
+                d_beta = _channel_sum(d_out)
+                d_gamma = _channel_sum(d_out * centered) * inv_std
+                d_x = (d_out * scale - scale * d_beta / n) - centered * (scale * d_gamma * inv_std / n)
+                return d_x, d_gamma, d_beta
+
+            return (centered * scale + beta, mean, variance), gradient
+
+        outputs, mean, variance = normalize(
+            tf.cast(inputs, "float32"), tf.convert_to_tensor(self.gamma), tf.convert_to_tensor(self.beta))
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+        return tf.cast(outputs, self.compute_dtype)
 
 
 def mlp() -> keras.Model:
@@ -26,7 +71,7 @@ def lenet(name="lenet", dropout_rate=0.0, dropout_after=(), batch_norm=False) ->
         """The hidden layer, then what regularizes it."""
         stack = [layer]
         if batch_norm:
-            stack.append(layers.BatchNormalization(name=f"{layer.name}_bn"))
+            stack.append(FastBatchNormalization(name=f"{layer.name}_bn"))
         if layer.name in dropout_after:
             stack.append(layers.Dropout(dropout_rate, name=f"{layer.name}_dropout"))
         return stack

@@ -19,14 +19,17 @@ def _save(fig, path) -> None:
 
 def image_grid(images, titles, suptitle: str, path, title_colors=None) -> None:
     """A 5 x 5 grid of 28 x 28 images, each with its title, no axes (assignment 2.1 and 3.3.3)."""
-    fig, axes = plt.subplots(5, 5, figsize=(9, 10))
+    # A fixed layout and plain text titles: tight_layout and axes titles measure every artist, which took
+    # half of this figure's time.
+    fig, axes = plt.subplots(5, 5, figsize=(9, 10), gridspec_kw={
+        "left": 0.02, "right": 0.98, "bottom": 0.01, "top": 0.92, "wspace": 0.1, "hspace": 0.25})
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
-            ax.set_title(titles[i], fontsize=8, color=title_colors[i] if title_colors else "black")
+            ax.text(0.5, 1.02, titles[i], fontsize=8, color=title_colors[i] if title_colors else "black",
+                    ha="center", va="bottom", transform=ax.transAxes)
     fig.suptitle(suptitle, fontsize=13)
-    fig.tight_layout()
     _save(fig, path)
 
 

@@ -37,7 +37,7 @@ def confusion_csv(labels, predictions) -> str:
     return out.getvalue()
 
 
-def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
+def evaluate_model(keras, training, name: str, x_test, y_test, batch_size: int) -> dict:
     model_path = paths.model_file(name)
     if not model_path.exists():
         raise UserError(f"{model_path}: not found; run the stage train_{name} first (dvc repro)")
@@ -45,7 +45,7 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
         model = keras.saving.load_model(model_path, safe_mode=True)
     except (ValueError, TypeError, OSError, zipfile.BadZipFile) as error:
         raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
-    probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
+    probabilities = model.predict(training.batches(x_test, batch_size=batch_size), verbose=0)
     predictions = probabilities.argmax(axis=1)
     test = {"loss": cross_entropy(probabilities, y_test), "accuracy": float(np.mean(predictions == y_test))}
     report = classification_report(y_test, predictions, labels=range(len(paths.CLASS_NAMES)),
@@ -76,10 +76,12 @@ def main():
     p = params.load("evaluate")
     import keras  # after the params check: a typo should not wait for TensorFlow
 
+    from fmnist import models, training  # noqa: F401  (importing models registers its custom layer for loading)
+
     x_test, y_test = data.load("test")
     comparison = {}
     for name in paths.MODEL_NAMES:
-        test = evaluate_model(keras, name, x_test, y_test, p.batch_size)
+        test = evaluate_model(keras, training, name, x_test, y_test, p.batch_size)
         train = read_json(paths.model_metrics_dir(name) / "train.json")
         comparison[name] = {
             "params": train["params"], "epochs": train["epochs"],

@@ -54,7 +54,7 @@ def main():
     model = models.build(model_name, p)
     model.summary()
     training.compile_model(model, p, n_train=len(train[0]))
-    untrained = model.predict(train[0][:1], verbose=0)[0]
+    untrained = keras.ops.convert_to_numpy(model(train[0][:1], training=False))[0]
 
     for folder in (paths.MODELS_DIR, paths.model_metrics_dir(model_name), paths.model_plots_dir(model_name)):
         folder.mkdir(parents=True, exist_ok=True)
@@ -62,12 +62,12 @@ def main():
     timer = training.EpochTimer()
     with atomic_path(paths.model_plots_dir(model_name) / "history.csv") as history_tmp:
         logger = keras.callbacks.CSVLogger(str(history_tmp))
-        history = training.fit(model, train, val, p, callbacks=[logger, timer])
+        history = training.fit(model, train, val, p, seed, callbacks=[logger, timer])
         # Train metrics with the final weights in inference mode (no dropout, BN moving statistics), so that
         # train - validation is a fair overfitting gap.
-        train_loss, train_accuracy = model.evaluate(train[0], training.targets(train[1], p.loss),
-                                                    batch_size=training.INFERENCE_BATCH, verbose=0)
-        trained = model.predict(train[0][:1], verbose=0)[0]
+        train_loss, train_accuracy = model.evaluate(
+            training.batches(train[0], training.targets(train[1], p.loss)), verbose=0)
+        trained = keras.ops.convert_to_numpy(model(train[0][:1], training=False))[0]
         with atomic_path(paths.model_file(model_name)) as model_tmp:
             model.save(model_tmp)
 

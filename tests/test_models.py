@@ -1,4 +1,5 @@
 """The four architectures: parameter counts and every layer's output shape, as the assignment specifies."""
+import keras
 import pytest
 
 from fmnist import models, params
@@ -52,3 +53,47 @@ def test_softmax_output_sums_to_one(name):
 
     out = build(name).predict(np.random.default_rng(0).random((3, 784), dtype=np.float32), verbose=0)
     assert out.shape == (3, 10) and np.allclose(out.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(37, 12, 12, 6), (37, 84)])
+def test_fast_batch_norm_equals_keras_batch_norm(shape):
+    """Outputs, gradients, moving averages and inference of the hand-written training step agree with Keras's
+    own layer; the gradient also with a float64 closed form."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(2, 3, shape).astype(np.float32))
+    weights = tf.constant(rng.normal(0, 1, shape).astype(np.float32))
+    results = []
+    for layer in (keras.layers.BatchNormalization(), models.FastBatchNormalization()):
+        layer.build(shape)
+        layer.gamma.assign(np.linspace(0.5, 2, shape[-1]))
+        layer.beta.assign(np.linspace(-1, 1, shape[-1]))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, training=True) * weights)
+        d_x, d_gamma, d_beta = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append({"out": layer(x, training=True), "d_x": d_x, "d_gamma": d_gamma, "d_beta": d_beta,
+                        "moving_mean": layer.moving_mean, "moving_variance": layer.moving_variance,
+                        "inference": layer(x, training=False)})
+    keras_result, fast_result = results
+    for key in keras_result:
+        np.testing.assert_allclose(np.asarray(fast_result[key]), np.asarray(keras_result[key]),
+                                   rtol=1e-4, atol=1e-4, err_msg=key)
+
+    axes = tuple(range(len(shape) - 1))
+    x64, w64 = np.asarray(x, np.float64), np.asarray(weights, np.float64)
+    gamma, n = np.linspace(0.5, 2, shape[-1]), x64.size // shape[-1]
+    inv_std = 1 / np.sqrt(x64.var(axes) + 1e-3)
+    x_hat, d_x_hat = (x64 - x64.mean(axes)) * inv_std, w64 * gamma
+    d_x = inv_std / n * (n * d_x_hat - d_x_hat.sum(axes) - x_hat * (d_x_hat * x_hat).sum(axes))
+    np.testing.assert_allclose(np.asarray(fast_result["d_x"]), d_x, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_model_uses_the_fast_layer_and_reloads(tmp_path):
+    model = build("bn")
+    assert all(isinstance(layer, models.FastBatchNormalization) for layer in model.layers if "_bn" in layer.name)
+    model.save(tmp_path / "bn.keras")
+    loaded = keras.saving.load_model(tmp_path / "bn.keras", safe_mode=True)
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
