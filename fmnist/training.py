@@ -70,4 +70,5 @@ def fit(model: keras.Model, train, val, p, seed: int, callbacks=(), verbose=2) -
     return model.fit(
         batches(x_train, targets(y_train, p.loss), p.batch_size, shuffle_seed=seed), epochs=p.epochs,
         validation_data=batches(x_val, targets(y_val, p.loss)), verbose=verbose, callbacks=list(callbacks),
+        shuffle=False,  # the batches above are shuffled already
     ).history

@@ -37,7 +37,9 @@ def confusion_csv(labels, predictions) -> str:
     return out.getvalue()
 
 
-def evaluate_model(keras, training, name: str, x_test, y_test, batch_size: int) -> dict:
+def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
+    from fmnist import models, training  # noqa: F401  (TensorFlow; models registers the layer a model may use)
+
     model_path = paths.model_file(name)
     if not model_path.exists():
         raise UserError(f"{model_path}: not found; run the stage train_{name} first (dvc repro)")
@@ -76,12 +78,10 @@ def main():
     p = params.load("evaluate")
     import keras  # after the params check: a typo should not wait for TensorFlow
 
-    from fmnist import models, training  # noqa: F401  (importing models registers its custom layer for loading)
-
     x_test, y_test = data.load("test")
     comparison = {}
     for name in paths.MODEL_NAMES:
-        test = evaluate_model(keras, training, name, x_test, y_test, p.batch_size)
+        test = evaluate_model(keras, name, x_test, y_test, p.batch_size)
         train = read_json(paths.model_metrics_dir(name) / "train.json")
         comparison[name] = {
             "params": train["params"], "epochs": train["epochs"],
