@@ -38,7 +38,7 @@ def confusion_csv(labels, predictions) -> str:
 
 
 def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
-    from fmnist import models, training  # noqa: F401  (TensorFlow; models registers the layer a model may use)
+    from fmnist import models, training  # noqa: F401  importing models registers the layer the bn model loads
 
     model_path = paths.model_file(name)
     if not model_path.exists():
