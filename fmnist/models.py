@@ -103,6 +103,28 @@ def build(model: str, p) -> keras.Model:
     raise ValueError(f"unknown model {model!r}")
 
 
+def standard_keras(model: keras.Model) -> keras.Model:
+    """The model as plain Keras layers, for saving: the same weights, optimizer and compile settings, with
+    every FastBatchNormalization replaced by Keras's BatchNormalization (their inference is the same code).
+    A file saved from it loads with `keras.saving.load_model` alone, without this module. A model with no
+    fast layer is returned as it is."""
+    if not any(isinstance(layer, FastBatchNormalization) for layer in model.layers):
+        return model
+
+    def plain(layer):
+        if isinstance(layer, FastBatchNormalization):
+            return layers.BatchNormalization.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    standard = keras.models.clone_model(model, clone_function=plain)
+    standard.set_weights(model.get_weights())  # same layer order and shapes: gamma, beta, moving statistics
+    if model.optimizer is not None:
+        # The trained optimizer itself: its step count and moment estimates line up with the clone's
+        # variables (same order, same shapes), so they are saved as they are.
+        standard.compile(**{**model.get_compile_config(), "optimizer": model.optimizer})
+    return standard
+
+
 def layer_table(model: keras.Model) -> list[dict]:
     """Each layer's name, type, output shape (without the batch axis) and parameter count (3.2.2, 4.2.2)."""
     return [{

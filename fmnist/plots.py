@@ -63,3 +63,36 @@ def train_vs_validation(epochs, train, validation, quantity: str, title: str, pa
     ax.legend()
     fig.tight_layout()
     _save(fig, path)
+
+
+def curves_by_model(curves: dict, quantity: str, title: str, path) -> None:
+    """One quantity per epoch for several models, one line each: {model title: (epochs, values)} (4.3.2)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, (epochs, values) in curves.items():
+        ax.plot(epochs, values, marker="o", markersize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(quantity)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def accuracy_bars(values: dict, title: str, path) -> None:
+    """{model title: accuracy in [0, 1]} as horizontal bars from 0, each labelled with its percentage: the
+    differences are a point or two, so the labels carry them and the bars keep their true proportions."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    labels = list(values)
+    positions = np.arange(len(labels))[::-1]  # first model on top
+    ax.barh(positions, [values[k] for k in labels], color="tab:blue")
+    for y, label in zip(positions, labels):
+        ax.text(values[label] + 0.01, y, f"{100 * values[label]:.2f} %", va="center", fontsize=9)
+    ax.set_yticks(positions, labels)
+    ax.set_xlim(0, 1.15)
+    ax.set_xticks(np.linspace(0, 1, 6))
+    ax.set_xlabel("test accuracy")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,6 +1,7 @@
-"""Reading what the stages wrote: metrics files and per-epoch training histories."""
+"""Reading what the stages wrote: metrics files, per-epoch training histories, Keras model files."""
 import csv
 import json
+import zipfile
 
 from fmnist.errors import UserError
 
@@ -23,3 +24,26 @@ def read_history(path) -> dict:
     if not rows:
         raise UserError(f"{path}: no epochs recorded")
     return {key: [float(row[key]) for row in rows] for key in rows[0]}
+
+
+def non_keras_classes(model_path) -> list[str]:
+    """The classes a `.keras` file names that Keras itself does not provide (registered custom layers, say):
+    a file that names any cannot be loaded without the code that defines them."""
+    with zipfile.ZipFile(model_path) as archive:
+        config = json.loads(archive.read("config.json"))
+    found = []
+
+    def visit(node):
+        if isinstance(node, dict):
+            if "class_name" in node and "module" in node:
+                module, registered = node["module"] or "", node.get("registered_name")
+                if not (module == "keras" or module.startswith("keras.")) or (registered and ">" in registered):
+                    found.append(registered or f"{module}.{node['class_name']}")
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(config)
+    return sorted(set(found))

@@ -2,7 +2,7 @@
 
 Trains one model on the train split with Adam, validating every epoch (assignment 3.2.6, 4.2.3, 4.3), and
 writes, for model M:
-  models/M.keras                the trained model
+  models/M.keras                the trained model, in plain Keras layers (loads without this project)
   plots/M/history.csv           per-epoch train and validation loss and accuracy (Keras CSVLogger)
   metrics/M/train.json          final train and validation loss and accuracy, parameters, epochs
   metrics/M/timing.json         seconds per epoch and samples per second (a measurement of this machine)
@@ -68,8 +68,9 @@ def main():
         train_loss, train_accuracy = model.evaluate(
             training.batches(train[0], training.targets(train[1], p.loss)), verbose=0)
         trained = keras.ops.convert_to_numpy(model(train[0][:1], training=False))[0]
+        saved = models.standard_keras(model)  # plain Keras layers: the file loads without this project
         with atomic_path(paths.model_file(model_name)) as model_tmp:
-            model.save(model_tmp)
+            saved.save(model_tmp)
 
     metrics_dir = paths.model_metrics_dir(model_name)
     trainable = models.trainable_params(model)
@@ -84,7 +85,7 @@ def main():
         "seconds_first_epoch": timer.seconds[0],
         "samples_per_second": len(train[0]) / statistics.median(later),
     })
-    write_text(metrics_dir / "layers.md", layers_markdown(model_name, models.layer_table(model), trainable))
+    write_text(metrics_dir / "layers.md", layers_markdown(model_name, models.layer_table(saved), trainable))
     write_json(metrics_dir / "first_sample.json", {
         "class": paths.CLASS_NAMES[train[1][0]],
         "untrained": softmax_record(untrained), "trained": softmax_record(trained),
