@@ -118,7 +118,7 @@ def standard_keras(model: keras.Model) -> keras.Model:
 
     standard = keras.models.clone_model(model, clone_function=plain)
     standard.set_weights(model.get_weights())  # same layer order and shapes: gamma, beta, moving statistics
-    if model.optimizer is not None:
+    if model.compiled:
         # The trained optimizer itself: its step count and moment estimates line up with the clone's
         # variables (same order, same shapes), so they are saved as they are.
         standard.compile(**{**model.get_compile_config(), "optimizer": model.optimizer})

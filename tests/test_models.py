@@ -91,9 +91,32 @@ def test_fast_batch_norm_equals_keras_batch_norm(shape):
     np.testing.assert_allclose(np.asarray(fast_result["d_x"]), d_x, rtol=1e-4, atol=1e-5)
 
 
-def test_batch_norm_model_uses_the_fast_layer_and_reloads(tmp_path):
+def test_batch_norm_model_trains_with_the_fast_layer_and_saves_plain_keras(tmp_path):
+    """The bn model trains with FastBatchNormalization; what is saved names Keras's own BatchNormalization,
+    with the same weights and predictions, and loads without this project's layer."""
+    import numpy as np
+
+    from fmnist.results import non_keras_classes
+
     model = build("bn")
     assert all(isinstance(layer, models.FastBatchNormalization) for layer in model.layers if "_bn" in layer.name)
-    model.save(tmp_path / "bn.keras")
+    model.save(tmp_path / "fast.keras")
+    assert non_keras_classes(tmp_path / "fast.keras") == ["fmnist>FastBatchNormalization"]  # what the check catches
+
+    rng = np.random.default_rng(0)
+    for layer in model.layers:  # moving statistics away from their initial 0 and 1, so that copying them matters
+        if "_bn" in layer.name:
+            layer.moving_mean.assign(rng.normal(size=layer.moving_mean.shape))
+            layer.moving_variance.assign(rng.uniform(0.5, 2, size=layer.moving_variance.shape))
+    standard = models.standard_keras(model)
+    assert [type(layer) for layer in standard.layers if "_bn" in layer.name] == [keras.layers.BatchNormalization] * 4
+    standard.save(tmp_path / "bn.keras")
+    assert non_keras_classes(tmp_path / "bn.keras") == []
     loaded = keras.saving.load_model(tmp_path / "bn.keras", safe_mode=True)
-    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    x = rng.random((16, 784), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_models_without_the_fast_layer_are_saved_as_they_are():
+    model = build("lenet")
+    assert models.standard_keras(model) is model

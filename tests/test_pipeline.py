@@ -1,9 +1,15 @@
 """End to end: the real `dvc repro` on a tiny dataset in a copy of the repository with its own git."""
+import csv
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
-from helpers import dvc, edit_params, run
+from browser import probe_page, screenshot
+from helpers import dvc, edit_params, env_for, run
 
 STAGES = {"download", "preprocess", "backprop_check", "train_mlp", "train_lenet", "train_dropout", "train_bn", "evaluate"}
 # Measurements of this machine's speed, not results: the only outputs allowed to differ between reruns.
@@ -34,6 +40,8 @@ def test_full_repro_writes_every_output(repo):
             assert (repo / "metrics" / model / name).exists()
         for name in ("history.csv", "confusion.csv", "confusion.png", "predictions.png", "loss.png", "accuracy.png"):
             assert (repo / "plots" / model / name).exists()
+    for name in ("test_accuracy.csv", "test_accuracy.png", "val_loss.png", "val_accuracy.png"):
+        assert (repo / "plots" / "comparison" / name).exists()
     assert (repo / "metrics" / "backprop_check.json").exists() and (repo / "metrics" / "comparison.json").exists()
     assert not list(repo.rglob(".tmp-*"))
 
@@ -72,10 +80,96 @@ def test_params_diff_shows_the_learning_rate(repo):
     assert "train_mlp.learning_rate" in out and "0.01" in out
 
 
-def test_plots_diff_writes_an_html_page(repo):
+IMAGES = {"plots/samples/development.png", "plots/samples/test.png",
+          *(f"plots/{m}/{name}.png" for m in ("mlp", "lenet", "dropout", "bn")
+            for name in ("confusion", "predictions", "loss", "accuracy")),
+          *(f"plots/comparison/{name}.png" for name in ("test_accuracy", "val_loss", "val_accuracy"))}
+VEGA_PLOTS = {*(f"{m}_{kind}" for m in ("mlp", "lenet", "dropout", "bn") for kind in ("loss", "accuracy", "confusion")),
+              "val_loss_by_model", "val_accuracy_by_model", "test_accuracy_by_model"}
+
+
+def plots_json(repo, *args) -> dict:
+    return json.loads(dvc("plots", *args, "--json", cwd=repo).stdout)
+
+
+def test_plots_show_loads_every_plot_and_image(repo):
+    shown = plots_json(repo, "show")
+    assert shown.get("errors", []) == []
+    kinds = {name: {entry["type"] for entry in entries} for name, entries in shown["data"].items()}
+    assert {name for name, types in kinds.items() if types == {"vega"}} == VEGA_PLOTS
+    assert {name for name, types in kinds.items() if types == {"image"}} == IMAGES
+    by_model = shown["data"]["val_loss_by_model"][0]["content"]["data"]["values"]
+    assert {row["filename"] for row in by_model} == {f"{m}/history.csv" for m in ("mlp", "lenet", "dropout", "bn")}
+
+
+def test_plots_diff_shows_the_images_of_both_revisions(repo):
+    diff = plots_json(repo, "diff", "HEAD")
+    assert diff.get("errors", []) == []
+    for image in IMAGES:
+        assert {rev for entry in diff["data"][image] for rev in entry["revisions"]} == {"HEAD", "workspace"}, image
     dvc("plots", "diff", "HEAD", "-o", "plots-diff", cwd=repo)
     page = (repo / "plots-diff" / "index.html").read_text()
-    assert "mlp_loss" in page or "history.csv" in page
+    for image in IMAGES:  # DVC copies each revision's image beside the page and links it
+        for rev in ("HEAD", "workspace"):
+            copy = f"static/{rev}_{image.replace('/', '_')}"
+            assert f'src="{copy}"' in page and (repo / "plots-diff" / copy).is_file()
+
+
+def test_the_plots_page_draws_everything_offline(repo, tmp_path):
+    """The page of `dvc plots show`, opened in Chromium with the network blocked: every Vega plot is drawn and
+    every image shown, as many as `dvc plots show --json` lists, and no script fails."""
+    shown = plots_json(repo, "show")
+    vega = sum(entry["type"] == "vega" for entries in shown["data"].values() for entry in entries)
+    images = sum(entry["type"] == "image" for entries in shown["data"].values() for entry in entries)
+    dvc("plots", "show", "-o", str(tmp_path / "page"), cwd=repo)
+    page = tmp_path / "page" / "index.html"
+    assert "cdn.jsdelivr.net" not in page.read_text()
+    drawn = probe_page(page)
+    assert drawn == {"embeds": vega, "views_drawn": vega, "images": images, "images_loaded": images, "errors": []}
+    assert (vega, images) == (len(VEGA_PLOTS), len(IMAGES))
+    if os.environ.get("PLOTS_SCREENSHOT"):  # to look at the page: PLOTS_SCREENSHOT=page.png pytest -k offline
+        screenshot(page, os.path.abspath(os.environ["PLOTS_SCREENSHOT"]))
+
+
+def test_the_probe_sees_a_page_that_cannot_draw(repo, tmp_path):
+    """The same page with DVC's default template, which loads Vega from a CDN: offline it draws nothing, and the
+    probe says so (the test above can fail)."""
+    default = tmp_path / "cdn.html"
+    default.write_text("<html><head>{scripts}</head><body>{plot_divs}</body></html>")
+    dvc("plots", "show", "--html-template", str(default), "-o", str(tmp_path / "page"), cwd=repo)
+    drawn = probe_page(tmp_path / "page" / "index.html")
+    assert drawn["views_drawn"] == 0 and drawn["errors"]
+
+
+# Runs in a fresh interpreter, outside the repository, with nothing of the project importable: what anyone
+# who gets a model file (dvc get, dvc artifacts get) can do with Keras alone.
+PLAIN_KERAS = """
+import json, sys
+import keras, numpy as np
+model = keras.saving.load_model(sys.argv[1], safe_mode=True)
+predicted = model.predict(np.load(sys.argv[2]), batch_size=2000, verbose=0).argmax(axis=1)
+assert not [m for m in sys.modules if m.split(".")[0] in ("fmnist", "stages")]
+print(json.dumps(predicted.tolist()))
+"""
+
+
+@pytest.mark.parametrize("model", ["mlp", "lenet", "dropout", "bn"])
+def test_model_files_load_and_predict_in_plain_keras(repo, model, tmp_path):
+    env = env_for()
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run(
+        [sys.executable, "-c", PLAIN_KERAS, str(repo / "models" / f"{model}.keras"),
+         str(repo / "data" / "processed" / "test_x.npy")], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    from fmnist.paths import CLASS_NAMES
+    with open(repo / "plots" / model / "confusion.csv", newline="") as file:
+        evaluated = [row["predicted"] for row in csv.DictReader(file)]
+    assert [CLASS_NAMES[i] for i in json.loads(result.stdout)] == evaluated
+
+
+def test_artifacts_get_fetches_a_model(repo, tmp_path):
+    dvc("artifacts", "get", str(repo), "bn", "-o", str(tmp_path / "bn.keras"), cwd=tmp_path)
+    assert (tmp_path / "bn.keras").read_bytes() == (repo / "models" / "bn.keras").read_bytes()
 
 
 def test_report_answers_from_the_metrics(repo):

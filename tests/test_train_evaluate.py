@@ -80,3 +80,22 @@ def test_evaluate(workdir):
         assert comparison[model]["train_val_gap"] == pytest.approx(gap)
         for name in ("confusion.png", "predictions.png", "loss.png", "accuracy.png"):
             assert (workdir / "plots" / model / name).stat().st_size > 5_000
+    with open(workdir / "plots" / "comparison" / "test_accuracy.csv", newline="") as file:
+        bars = {row["model"]: float(row["test_accuracy"]) for row in csv.DictReader(file)}
+    assert bars == {title: comparison[model]["test_accuracy"] for model, title in
+                    zip(MODELS, ("MLP", "LeNet-5", "LeNet-5 with dropout", "LeNet-5 with batch norm"))}
+    for name in ("test_accuracy.png", "val_loss.png", "val_accuracy.png"):
+        assert (workdir / "plots" / "comparison" / name).stat().st_size > 5_000
+
+
+def test_evaluate_refuses_a_model_file_that_needs_project_code(workdir, tmp_path):
+    """A model saved with the training layer itself would not load outside the project: evaluate says so."""
+    from fmnist import models, params
+
+    copy = tmp_path / "work"
+    shutil.copytree(workdir, copy)
+    models.build("bn", params.load("train_bn", copy / "params.yaml")).save(copy / "models" / "bn.keras")
+    result = stage(copy, "stages.evaluate")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: models/bn.keras: names classes that plain Keras lacks "
+                                    "(fmnist>FastBatchNormalization)"), result.stderr
