@@ -48,12 +48,12 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
         raise UserError(f"{model_path}: not found; run the stage train_{name} first (dvc repro)")
     try:  # safe mode: a model file that carries code (a Lambda layer) is refused, not run
         custom = non_keras_classes(model_path)
+        if custom:  # whoever gets the file (dvc get, a grader) must be able to load it with Keras alone
+            raise UserError(f"{model_path}: names classes that plain Keras lacks ({', '.join(custom)}); "
+                            "save it with fmnist.models.standard_keras")
         model = keras.saving.load_model(model_path, safe_mode=True)
     except (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
-    if custom:  # whoever gets the file (dvc get, a grader) must be able to load it with Keras alone
-        raise UserError(f"{model_path}: names classes that plain Keras lacks ({', '.join(custom)}); "
-                        "save it with fmnist.models.standard_keras")
     probabilities = model.predict(training.batches(x_test, batch_size=batch_size), verbose=0)
     predictions = probabilities.argmax(axis=1)
     test = {"loss": cross_entropy(probabilities, y_test), "accuracy": float(np.mean(predictions == y_test))}

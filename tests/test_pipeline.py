@@ -167,9 +167,13 @@ def test_model_files_load_and_predict_in_plain_keras(repo, model, tmp_path):
     assert [CLASS_NAMES[i] for i in json.loads(result.stdout)] == evaluated
 
 
-def test_artifacts_get_fetches_a_model(repo, tmp_path):
-    dvc("artifacts", "get", str(repo), "bn", "-o", str(tmp_path / "bn.keras"), cwd=tmp_path)
-    assert (tmp_path / "bn.keras").read_bytes() == (repo / "models" / "bn.keras").read_bytes()
+def test_artifacts_get_fetches_a_registered_model(repo, tmp_path):
+    """dvc.yaml's artifacts are what `dvc artifacts get` finds, once a version is registered (a GTO tag)."""
+    out = tmp_path / "bn.keras"
+    assert dvc("artifacts", "get", str(repo), "bn", "-o", str(out), cwd=tmp_path, check=False).returncode != 0
+    run(["git", "tag", "-a", "bn@v1.0.0", "-m", "Register bn v1.0.0"], cwd=repo)  # what `gto register bn` does
+    dvc("artifacts", "get", str(repo), "bn", "-o", str(out), cwd=tmp_path)
+    assert out.read_bytes() == (repo / "models" / "bn.keras").read_bytes()
 
 
 def test_report_answers_from_the_metrics(repo):
