@@ -3,6 +3,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from fmnist.files import atomic_path  # noqa: E402
@@ -70,6 +71,7 @@ def curves_by_model(curves: dict, quantity: str, title: str, path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, (epochs, values) in curves.items():
         ax.plot(epochs, values, marker="o", markersize=3, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_xlabel("epoch")
     ax.set_ylabel(quantity)
     ax.set_title(title)
