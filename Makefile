@@ -1,5 +1,7 @@
 # make repro: set up .venv (only when requirements.txt changed) and run the pipeline.
 # make test:  the same set-up, then the test suite.
+# make check:  did this run reproduce the results committed at REV (default HEAD)? A table; exit 1 if not.
+# make seeds:  the seed study: every model retrained with 8 seeds, metrics/seeds.json (about 25 minutes).
 # make report: report.md for a pull request (BASE=rev to diff against, default HEAD~1).
 # make bench:  time every model's epochs and the pipeline on this machine.
 PYTHON ?= python3
@@ -8,8 +10,9 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 BASE ?= HEAD~1
+REV ?= HEAD
 
-.PHONY: setup repro test report bench lock
+.PHONY: setup repro test check seeds report bench lock
 
 setup: $(STAMP)
 
@@ -23,6 +26,12 @@ repro: setup
 
 test: setup
 	pytest
+
+check: setup
+	python -m fmnist.check --rev $(REV)
+
+seeds: setup
+	python -m fmnist.seeds
 
 report: setup
 	python -m fmnist.report --base $(BASE)

@@ -11,7 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from fmnist import paths
+from fmnist import paths, stats
 from fmnist.errors import run_stage
 from fmnist.files import write_text
 from fmnist.params import read_file
@@ -19,6 +19,7 @@ from fmnist.results import read_history, read_json
 
 TITLES = paths.MODEL_TITLES
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+SEEDS_FILE = paths.METRICS_DIR / "seeds.json"
 
 
 def load_results() -> dict:
@@ -39,13 +40,51 @@ def pct(value: float) -> str:
 
 
 def results_table(results: dict) -> str:
-    lines = ["| model | parameters | epochs | train acc | val acc | test acc | train loss | val loss | test loss "
-             "| train − val gap |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    """This run's headline numbers, and beside them the seed study's mean ± sd where there is one."""
+    study = load_seed_study()
+    lines = ["| model | parameters | epochs | train acc | val acc | test acc | test acc, seed study | train loss "
+             "| val loss | test loss | train − val gap |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for model, r in results.items():
         t, s = r["train"], r["test"]
         lines.append(f"| {TITLES[model]} | {t['params']:,} | {t['epochs']} | {pct(t['train_accuracy'])} "
-                     f"| {pct(t['val_accuracy'])} | {pct(s['accuracy'])} | {t['train_loss']:.4f} | {t['val_loss']:.4f} "
+                     f"| {pct(t['val_accuracy'])} | {pct(s['accuracy'])} | {spread(study, model, 'test_accuracy')} "
+                     f"| {t['train_loss']:.4f} | {t['val_loss']:.4f} "
                      f"| {s['loss']:.4f} | {100 * (t['train_accuracy'] - t['val_accuracy']):+.2f} pt |")
+    if study:
+        lines += ["", noise_table(study)]
+    return "\n".join(lines)
+
+
+def load_seed_study() -> dict | None:
+    return read_json(SEEDS_FILE) if SEEDS_FILE.exists() else None
+
+
+def spread(study: dict | None, model: str, metric: str) -> str:
+    """mean ± sd of one metric over the seed study's runs: in points for accuracies."""
+    if not study or model not in study["models"]:
+        return "—"
+    s = study["models"][model][metric]
+    return (f"{100 * s['mean']:.2f} ± {100 * s['sd']:.2f} %" if "accuracy" in metric
+            else f"{s['mean']:.4f} ± {s['sd']:.4f}")
+
+
+def noise_table(study: dict) -> str:
+    """How far each model's results move with the training seed, and the band `make check` allows."""
+    lines = [f"Seed study (`make seeds`, metrics/seeds.json): every model retrained with seeds "
+             f"{', '.join(map(str, study['seeds']))} on the same split; mean ± sd (min–max). `make check` lets a "
+             f"run on another machine differ from the committed one by up to ± the band (the "
+             f"{100 * stats.BAND_CONFIDENCE:.0f} % prediction interval of the difference of two runs).", "",
+             "| model | runs | val acc | test acc | test acc range | test loss | check band, test acc "
+             "| check band, test loss |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for model in paths.MODEL_NAMES:
+        if model not in study["models"]:
+            continue
+        m = study["models"][model]
+        acc, loss = m["test_accuracy"], m["test_loss"]
+        lines.append(f"| {TITLES[model]} | {acc['n']} | {spread(study, model, 'val_accuracy')} "
+                     f"| {spread(study, model, 'test_accuracy')} | {100 * acc['min']:.2f}–{100 * acc['max']:.2f} % "
+                     f"| {spread(study, model, 'test_loss')} | ± {100 * stats.difference_band(acc['sd'], acc['n']):.2f} pt "
+                     f"| ± {stats.difference_band(loss['sd'], loss['n']):.4f} |")
     return "\n".join(lines)
 
 
