@@ -318,16 +318,17 @@ def what_moved(row: dict, link, base_link) -> str:
              moved_classes(row["per_class"]), ""]
     if row["base_history"] is None:
         return "\n".join(lines + ["(no training history at the base)", ""])
-    if base_link is None:  # local: one figure with both revisions' curves
-        figure = FIGURES_DIR / f"{row['model']}-validation.png"
-        validation_figure(row["model"], row["base_history"], row["head_history"], figure)
+    figure = FIGURES_DIR / f"{row['model']}-validation.png"
+    validation_figure(row["model"], row["base_history"], row["head_history"], figure)
+    if base_link is None:  # read locally: the figure beside report.md
         lines.append(f"![{row['model']} validation curves, base against head]({figure.as_posix()})")
-    else:  # linked from a pull request: the committed curves of each revision, side by side
+    else:  # a pull-request comment shows only committed files: each revision's curves, side by side
         folder = paths.model_plots_dir(row["model"]).as_posix()
         lines.append("base: " + " ".join(f"![{row['model']} {name} at base]({base_link(f'{folder}/{name}.png')})"
                                          for name in ("accuracy", "loss")) + "  ")
         lines.append("head: " + " ".join(f"![{row['model']} {name} at head]({link(f'{folder}/{name}.png')})"
-                                         for name in ("accuracy", "loss")))
+                                         for name in ("accuracy", "loss")) + "  ")
+        lines.append(f"(both on one figure: `{figure.as_posix()}` in the workflow run's artifact)")
     return "\n".join(lines + [""])
 
 
