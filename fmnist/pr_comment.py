@@ -1,4 +1,4 @@
-"""`make pr-comment PR=<number>`: post report.md on a GitHub pull request as one comment, which later runs
+"""`make comment PR=<number>`: post report.md on a GitHub pull request as one comment, which later runs
 update in place instead of adding another.
 
     python -m fmnist.pr_comment --pr NUMBER [report.md]

