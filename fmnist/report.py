@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fmnist import paths, stats  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
@@ -306,6 +307,7 @@ def validation_figure(model: str, base_history: dict, head_history: dict, path: 
         for label, history, style in (("base", base_history, "--"), ("head", head_history, "-")):
             ax.plot([int(e) + 1 for e in history["epoch"]], history[quantity], style, marker="o", label=label)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(quantity.replace("_", " "))
         ax.grid(alpha=0.3)
         ax.legend()

@@ -147,6 +147,7 @@ def test_a_change_to_no_model_leaves_all_four_unchanged(repo, data, ruined_mlp):
     rows = verdict_rows(report)
     assert {m: rows[m]["verdict"] for m in rows} == dict.fromkeys(paths.MODEL_NAMES, "**unchanged**")
     assert "## What moved" not in report
+    assert not list((repo / "report").glob("*.png"))  # no figure left from an earlier report
 
 
 def test_make_results_without_a_remote_runs_the_pipeline(repo):
