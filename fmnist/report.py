@@ -22,7 +22,7 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from fmnist import paths, stats  # noqa: E402
+from fmnist import machine, paths, stats  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import write_text  # noqa: E402
 from fmnist.params import read_file  # noqa: E402
@@ -68,6 +68,14 @@ def results_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def readme_results() -> str:
+    """The README's results block: the table, and the machine the numbers come from."""
+    made_on = read_json(machine.fingerprint_file("evaluate")) if machine.fingerprint_file("evaluate").exists() else None
+    where = (f"Made on {made_on['cpu']} ({made_on['vector_isa']}), {made_on['threads']} threads, TensorFlow "
+             f"{made_on['tensorflow']}: `metrics/machine/`." if made_on else "Made on an unrecorded machine.")
+    return results_table(load_results()) + "\n\n" + where
+
+
 def load_seed_study() -> dict | None:
     return read_json(SEEDS_FILE) if SEEDS_FILE.exists() else None
 
@@ -84,7 +92,7 @@ def spread(study: dict | None, model: str, metric: str) -> str:
 def noise_table(study: dict) -> str:
     """How far each model's results move with the training seed, and the band `make check` allows."""
     lines = [f"Seed study (`make seeds`, metrics/seeds.json): every model retrained with seeds "
-             f"{', '.join(map(str, study['seeds']))} on the same split; mean ± sd (min–max). `make check` lets a "
+             f"{', '.join(map(str, study['seeds']))} on the same split: mean ± sd, and the range. `make check` lets a "
              f"run on another machine differ from the committed one by up to ± the band (the "
              f"{100 * stats.BAND_CONFIDENCE:.0f} % prediction interval of the difference of two runs).", "",
              "| model | runs | val acc | test acc | test acc range | test loss | check band, test acc "
@@ -425,7 +433,7 @@ def main():
     parser.add_argument("--readme", action="store_true", help="only refresh the results table in README.md")
     args = parser.parse_args()
     if args.readme:
-        replace_readme_block(README_START, README_END, results_table(load_results()))
+        replace_readme_block(README_START, README_END, readme_results())
         return
     write_text(args.out, report(args.base, args.figures_url))
     print(f"wrote {args.out}")
