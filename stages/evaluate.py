@@ -10,6 +10,7 @@ and the four models side by side (4.3.2):
   metrics/comparison.json      parameters, epochs, train, validation and test accuracy, train - validation gap
   plots/comparison/test_accuracy.csv   one `model,test_accuracy` row per model, for DVC's bar template
   plots/comparison/test_accuracy.png, val_loss.png, val_accuracy.png   the same as figures
+and metrics/machine/evaluate.json: the machine's fingerprint (fmnist/machine.py).
 """
 import csv
 import io
@@ -21,16 +22,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 import numpy as np  # noqa: E402
 from sklearn.metrics import classification_report, confusion_matrix  # noqa: E402
 
-from fmnist import data, params, paths, plots  # noqa: E402
+from fmnist import data, evaluation, machine, params, paths, plots  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
 from fmnist.results import non_keras_classes, read_history, read_json  # noqa: E402
-
-def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean -log p(true class), clipped as Keras clips (1e-7), so it equals the training loss."""
-    picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
-    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
-
 
 def confusion_csv(labels, predictions) -> str:
     out = io.StringIO()
@@ -54,9 +49,9 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
         model = keras.saving.load_model(model_path, safe_mode=True)
     except (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
-    probabilities = model.predict(training.batches(x_test, batch_size=batch_size), verbose=0)
+    probabilities = training.predict(model, x_test, batch_size)
     predictions = probabilities.argmax(axis=1)
-    test = {"loss": cross_entropy(probabilities, y_test), "accuracy": float(np.mean(predictions == y_test))}
+    test = evaluation.test_scores(probabilities, y_test)
     report = classification_report(y_test, predictions, labels=range(len(paths.CLASS_NAMES)),
                                    target_names=paths.CLASS_NAMES, output_dict=True, zero_division=0)
     test["per_class"] = {c: {k: report[c][k] for k in ("precision", "recall", "f1-score")} for c in paths.CLASS_NAMES}
@@ -102,8 +97,12 @@ def write_comparison_plots(tests: dict, histories: dict) -> None:
 
 
 def main():
-    p = params.load("evaluate")
+    p, threads = params.load("evaluate"), params.load_threads()
     import keras  # after the params check: a typo should not wait for TensorFlow
+
+    from fmnist import training
+
+    training.use_threads(threads)
 
     x_test, y_test = data.load("test")
     comparison, tests, histories = {}, {}, {}
@@ -119,6 +118,7 @@ def main():
         }
     write_json(paths.METRICS_DIR / "comparison.json", comparison)
     write_comparison_plots(tests, histories)
+    write_json(machine.fingerprint_file("evaluate"), machine.fingerprint(threads))
 
 
 if __name__ == "__main__":

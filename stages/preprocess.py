@@ -23,8 +23,9 @@ def pixel_statistics(images: np.ndarray) -> tuple[float, float]:
     """Exact mean and standard deviation of uint8 pixels, from a 256-bin histogram: no float copy needed."""
     counts = np.bincount(images.ravel(), minlength=256).astype(np.float64)
     values = np.arange(256, dtype=np.float64)
-    mean = counts @ values / counts.sum()
-    std = np.sqrt(counts @ (values - mean) ** 2 / counts.sum())
+    # Elementwise products summed by numpy, not a BLAS dot product, whose order of summation depends on the CPU.
+    mean = np.sum(counts * values) / counts.sum()
+    std = np.sqrt(np.sum(counts * (values - mean) ** 2) / counts.sum())
     return float(mean), float(std)
 
 

@@ -8,6 +8,7 @@ writes, for model M:
   metrics/M/timing.json         seconds per epoch and samples per second (a measurement of this machine)
   metrics/M/layers.md           each layer's output shape and parameter count (3.2.2, 4.2.2)
   metrics/M/first_sample.json   the softmax output on the first training sample and its sum (3.2.4)
+  metrics/machine/train_M.json  the machine's fingerprint (fmnist/machine.py)
 """
 import os
 import statistics
@@ -15,7 +16,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
-from fmnist import data, params, paths  # noqa: E402
+from fmnist import data, machine, params, paths  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import atomic_path, remove_stale_tmp, write_json, write_text  # noqa: E402
 
@@ -42,14 +43,14 @@ def main():
     if len(sys.argv) != 2 or sys.argv[1] not in paths.MODEL_NAMES:
         raise UserError(f"usage: python -m stages.train MODEL, with MODEL one of {', '.join(paths.MODEL_NAMES)}")
     model_name = sys.argv[1]
-    seed = params.load_seed()
+    seed, threads = params.load_seed(), params.load_threads()
     p = params.load(f"train_{model_name}")
 
     import keras  # TensorFlow loads only once params are valid: a typo should not wait for it
 
     from fmnist import models, training
 
-    training.make_deterministic(seed)
+    training.make_deterministic(seed, threads)
     train, val = data.load("train"), data.load("val")
     model = models.build(model_name, p)
     model.summary()
@@ -63,10 +64,7 @@ def main():
     with atomic_path(paths.model_plots_dir(model_name) / "history.csv") as history_tmp:
         logger = keras.callbacks.CSVLogger(str(history_tmp))
         history = training.fit(model, train, val, p, seed, callbacks=[logger, timer])
-        # Train metrics with the final weights in inference mode (no dropout, BN moving statistics), so that
-        # train - validation is a fair overfitting gap.
-        train_loss, train_accuracy = model.evaluate(
-            training.batches(train[0], training.targets(train[1], p.loss)), verbose=0)
+        final = training.final_metrics(model, history, train, p)
         trained = keras.ops.convert_to_numpy(model(train[0][:1], training=False))[0]
         saved = models.standard_keras(model)  # plain Keras layers: the file loads without this project
         with atomic_path(paths.model_file(model_name)) as model_tmp:
@@ -74,11 +72,7 @@ def main():
 
     metrics_dir = paths.model_metrics_dir(model_name)
     trainable = models.trainable_params(model)
-    write_json(metrics_dir / "train.json", {
-        "train_loss": train_loss, "train_accuracy": train_accuracy,
-        "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
-        "params": trainable, "epochs": p.epochs,
-    })
+    write_json(metrics_dir / "train.json", {**final, "params": trainable, "epochs": p.epochs})
     later = timer.seconds[1:] or timer.seconds  # the first epoch also traces the graph
     write_json(metrics_dir / "timing.json", {
         "seconds_per_epoch": statistics.median(later),
@@ -90,6 +84,7 @@ def main():
         "class": paths.CLASS_NAMES[train[1][0]],
         "untrained": softmax_record(untrained), "trained": softmax_record(trained),
     })
+    write_json(machine.fingerprint_file(f"train_{model_name}"), machine.fingerprint(threads))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,18 @@ def test_the_committed_params_are_valid():
     for section in params.SECTIONS:
         params.load(section, ROOT / "params.yaml")
     assert params.load_seed(ROOT / "params.yaml") == 0
+    assert params.load_threads(ROOT / "params.yaml") == 2
+
+
+@pytest.mark.parametrize("value, problem", [(0, "got 0; expected an integer >= 1"), ("two", "got 'two'; expected an integer >= 1"),
+                                            (DELETE, "missing; expected an integer >= 1")])
+def test_threads_must_be_a_positive_integer(params_file, value, problem):
+    data = yaml.safe_load(params_file.read_text())
+    data.pop("threads") if value is DELETE else data.update(threads=value)
+    params_file.write_text(yaml.safe_dump(data))
+    with pytest.raises(UserError) as caught:
+        params.load_threads(params_file)
+    assert str(caught.value) == f"params.yaml: threads: {problem}"
 
 
 def test_sections_load_as_typed_values(params_file):

@@ -179,8 +179,9 @@ def test_artifacts_get_fetches_a_registered_model(repo, tmp_path):
 def test_report_answers_from_the_metrics(repo):
     run(["python", "-m", "fmnist.report", "--base", "HEAD"], cwd=repo)
     report = (repo / "report.md").read_text()
-    for heading in ("## Models", "## Per-class F1", "### Metrics", "### Params", "**3.1.4", "**3.2.3", "**3.2.4",
-                    "**3.2.5", "**4.2.3", "**4.3.1", "**4.3.2", "## Figures"):
+    for heading in ("## Verdicts", "## Models", "## Per-class F1", "<code>dvc metrics diff</code>",
+                    "<code>dvc params diff</code>", "**3.1.4", "**3.2.3", "**3.2.4", "**3.2.5", "**4.2.3", "**4.3.1",
+                    "**4.3.2", "## Figures"):
         assert heading in report
     assert "| train_mlp.learning_rate" in report  # the params diff against HEAD
     assert "The MLP has 109,386 trainable parameters. Yes" in report

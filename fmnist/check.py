@@ -1,0 +1,144 @@
+"""`make check`: did this run reproduce the results committed at a revision?
+
+    python -m fmnist.check [--rev HEAD]
+
+Compares every file under metrics/ and plots/ in the working tree with the same file at REV (the timing files,
+the fingerprints and the seed study excepted), part by part (fmnist/reproducibility.py says how): byte for
+byte where the part was made on a machine with the same fingerprint as at REV, within the seed-noise band
+where it was not. Prints one table; exits 0 only when every row passes.
+"""
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+from fmnist import machine, paths, reproducibility as rep
+from fmnist.errors import UserError, run_stage
+
+RESULT_FOLDERS = (paths.METRICS_DIR, paths.PLOTS_DIR)
+SEEDS_FILE = "metrics/seeds.json"
+
+
+def git(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], capture_output=True)
+
+
+def committed_files(rev: str) -> dict:
+    """{path: bytes} of every file under metrics/ and plots/ at `rev`."""
+    if git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
+        raise UserError(f"--rev {rev}: no such revision in this git repository")
+    listing = git("ls-tree", "-r", "-z", "--name-only", rev, "--", *map(str, RESULT_FOLDERS)).stdout.decode()
+    return {name: git("show", f"{rev}:{name}").stdout for name in listing.split("\0") if name}
+
+
+def working_files() -> dict:
+    return {str(p): p.read_bytes() for folder in RESULT_FOLDERS if folder.is_dir() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith(".tmp-")}
+
+
+def fingerprint(files: dict, stage: str) -> dict | None:
+    content = files.get(str(machine.fingerprint_file(stage)))
+    return json.loads(content) if content else None
+
+
+def describe(fp: dict | None) -> str:
+    if fp is None:
+        return "unknown (no fingerprint)"
+    onednn = ", ".join(f"{k}={v}" for k, v in (fp.get("onednn") or {}).items() if v)
+    return (f"{fp['cpu']}, {fp['vector_isa']}{f' ({onednn})' if onednn else ''}, {fp['threads'] or 1} thread(s), "
+            f"TensorFlow {fp['tensorflow']}, numpy {fp['numpy']}")
+
+
+def compare(committed: dict, current: dict) -> tuple[list[dict], list[str]]:
+    """Table rows and the problems found."""
+    rows, problems = [], []
+    results = {name for name in committed.keys() | current.keys() if not rep.NOT_RESULTS.match(name)}
+    for name in sorted(results - current.keys()):
+        problems.append(f"{name}: committed but not written by this run")
+    for name in sorted(results - committed.keys()):
+        problems.append(f"{name}: written by this run but not committed")
+    seeds_text = current.get(SEEDS_FILE) or committed.get(SEEDS_FILE)
+    noise = json.loads(seeds_text)["models"] if seeds_text else {}
+
+    parts = {}
+    for name in sorted(results & committed.keys() & current.keys()):
+        parts.setdefault(rep.owner(name), []).append(name)
+    same = {part: all(rep.same_machine(fingerprint(committed, s), fingerprint(current, s)) for s in rep.stages_of(part))
+            for part in parts}
+    order = [*paths.MODEL_NAMES, "all", "backprop_check", "preprocess"]
+    for part, names in sorted(parts.items(), key=lambda item: order.index(item[0])):
+        differing = [n for n in names if committed[n] != current[n]]
+        if not differing or same[part] or part == "preprocess":
+            rows.append({"model": part, "metric": files_label(names), "verdict": "identical" if not differing
+                         else f"DIFFERENT: {len(differing)} files"})
+            problems += [f"{n}: differs from the committed file, though made on the same kind of machine"
+                         for n in differing]
+        elif part == "backprop_check":
+            found = rep.relative_differences(*(json.loads(f[names[0]]) for f in (committed, current)), rep.BACKPROP_RTOL)
+            rows.append({"model": part, "metric": "every number", "verdict": "within 1e-9" if not found else "DIFFERENT"})
+            problems += [f"{names[0]}: {p}" for p in found]
+        elif part in paths.MODEL_NAMES:
+            both = [rep.headline(*(json.loads(f[f"metrics/{part}/{kind}.json"]) for kind in ("train", "test")))
+                    for f in (committed, current)]
+            model_rows = rep.compare_headline(part, *both, noise.get(part))
+            rows += model_rows
+            problems += [f"{part}: {r['metric']} moved by {r['difference']:+.6f}, more than the seed noise allows "
+                         f"(±{r['allowed']:.6f})" for r in model_rows if r["verdict"] == "OUTSIDE NOISE"]
+            if not noise.get(part):
+                problems.append(f"{part}: made on another machine and there is no seed study to say how far it may "
+                                f"move ({SEEDS_FILE}; run make seeds)")
+        else:
+            rows.append({"model": part, "metric": files_label(names),
+                         "verdict": "not compared: drawn from the models' results above"})
+    for label, files in (("committed", committed), ("this run", current)):
+        text = {name: content.decode() for name, content in files.items() if name.endswith((".json", ".csv"))}
+        problems += [f"{label}: {p}" for model in paths.MODEL_NAMES for p in rep.consistency_problems(model, text)]
+    return rows, problems
+
+
+def files_label(names: list) -> str:
+    return f"{len(names)} file{'s' if len(names) > 1 else ''}"
+
+
+def cell(row: dict, key: str) -> str:
+    value = row.get(key)
+    if value is None:
+        return "—"
+    if key == "allowed":
+        return f"±{100 * value:.2f} pt" if "accuracy" in row["metric"] else f"±{value:.4f}"
+    if "accuracy" in row["metric"]:
+        return f"{100 * value:+.2f} pt" if key == "difference" else f"{100 * value:.2f} %"
+    return f"{value:+.4f}" if key == "difference" else f"{value:.4f}"
+
+
+def table(rows: list[dict]) -> str:
+    header = ("model", "metric", "committed", "now", "difference", "allowed", "verdict")
+    lines = [[h for h in header]] + [[row["model"], row["metric"], *(cell(row, k) for k in header[2:6]), row["verdict"]]
+                                      for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="HEAD", help="the git revision whose committed results to compare with")
+    args = parser.parse_args()
+    committed, current = committed_files(args.rev), working_files()
+    if not current:
+        raise UserError("metrics/, plots/: no results in the working tree; run the pipeline first (make repro)")
+    print(f"Committed at {args.rev}: made on {describe(fingerprint(committed, 'evaluate'))}")
+    print(f"This run: made on {describe(fingerprint(current, 'evaluate'))}")
+    print()
+    rows, problems = compare(committed, current)
+    print(table(rows))
+    print()
+    if problems:
+        print(f"Not reproduced ({len(problems)} problems):")
+        print("\n".join(f"- {p}" for p in problems))
+        raise SystemExit(1)
+    print(f"Reproduced: every result agrees with {args.rev} (byte for byte on the same kind of machine, within the "
+          "seed noise on another).")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,132 @@
+"""Did a rerun reproduce the committed results? The decisions of `make check`, as pure functions on the files'
+contents (tested in tests/test_reproducibility.py); fmnist/check.py reads the files and prints the table.
+
+- Same machine fingerprint (fmnist/machine.py): the pipeline is deterministic there, so every file must be the
+  same, byte for byte.
+- Another machine: floats differ in their last bits, training amplifies that into another result about as far
+  from the committed one as another seed's, so each headline metric must lie within the seed-noise band
+  (fmnist/stats.py, from metrics/seeds.json); the numpy-only backprop check must agree to 1e-9 relative.
+- Either way, the files must agree with each other (a test accuracy with its per-image predictions, a final
+  validation accuracy with the last epoch of the history), which a hand-edited number does not.
+"""
+import csv
+import io
+import json
+import math
+import re
+
+from fmnist import machine, paths, stats
+
+HEADLINE_METRICS = ("train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss")
+BACKPROP_RTOL = 1e-9
+# Measurements of the machine's speed, the fingerprints themselves and the seed study (which `dvc repro` does
+# not rerun): never compared.
+NOT_RESULTS = re.compile(r"^metrics/(\w+/timing\.json|machine/.*|seeds\.json)$")
+
+
+def owner(path: str) -> str:
+    """Which part of the pipeline a results file belongs to: a model's name, 'backprop_check', 'preprocess'
+    (integer and correctly rounded arithmetic only: the same bytes on every CPU), or 'all' (drawn from every
+    model's results, such as metrics/comparison.json)."""
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[1] in paths.MODEL_NAMES:
+        return parts[1]
+    if path == "metrics/backprop_check.json":
+        return "backprop_check"
+    if path == "metrics/preprocess.json" or path.startswith("plots/samples/"):
+        return "preprocess"
+    return "all"
+
+
+def stages_of(part: str) -> tuple:
+    """The stages whose machine decides a part's bytes."""
+    if part in paths.MODEL_NAMES:
+        return (f"train_{part}", "evaluate")
+    if part == "backprop_check":
+        return ("backprop_check",)
+    if part == "all":
+        return tuple(f"train_{m}" for m in paths.MODEL_NAMES) + ("evaluate",)
+    return ()
+
+
+def same_machine(committed_fingerprint: dict | None, current_fingerprint: dict | None) -> bool:
+    return (committed_fingerprint is not None and current_fingerprint is not None
+            and machine.identity(committed_fingerprint) == machine.identity(current_fingerprint))
+
+
+def headline(train: dict, test: dict) -> dict:
+    """A model's headline metrics from its train.json and test.json."""
+    return {**{k: train[k] for k in HEADLINE_METRICS[:4]}, "test_accuracy": test["accuracy"], "test_loss": test["loss"]}
+
+
+def compare_headline(model: str, committed: dict, current: dict, noise: dict | None) -> list[dict]:
+    """One row per headline metric: committed, current, difference, the band it may move within, verdict.
+    `noise` is the model's entry of metrics/seeds.json (None when there is no seed study)."""
+    rows = []
+    for metric in HEADLINE_METRICS:
+        a, b = committed[metric], current[metric]
+        spread = (noise or {}).get(metric)
+        allowed = stats.difference_band(spread["sd"], spread["n"]) if spread else None
+        if allowed is None:
+            verdict = "no seed study"
+        else:
+            verdict = "within noise" if abs(b - a) <= allowed else "OUTSIDE NOISE"
+        rows.append({"model": model, "metric": metric, "committed": a, "now": b, "difference": b - a,
+                     "allowed": allowed, "verdict": verdict})
+    return rows
+
+
+def numbers(data, prefix="") -> dict:
+    """Every number in a JSON document, by its dotted path."""
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() for k, v in numbers(value, f"{prefix}{key}.").items()}
+    if isinstance(data, list):
+        return {k: v for i, value in enumerate(data) for k, v in numbers(value, f"{prefix}{i}.").items()}
+    return {prefix.rstrip("."): data} if isinstance(data, (int, float)) and not isinstance(data, bool) else {}
+
+
+def relative_differences(committed: dict, current: dict, rtol: float) -> list[str]:
+    """The numbers of two JSON documents that differ by more than `rtol` relative (or are missing from one)."""
+    a, b = numbers(committed), numbers(current)
+    problems = [f"{key}: only in {'the committed file' if key in a else 'this run'}" for key in sorted(a.keys() ^ b.keys())]
+    for key in sorted(a.keys() & b.keys()):
+        if not math.isclose(a[key], b[key], rel_tol=rtol, abs_tol=0.0):
+            problems.append(f"{key}: {a[key]!r} committed, {b[key]!r} now (relative tolerance {rtol:g})")
+    return problems
+
+
+def consistency_problems(model: str, files: dict) -> list[str]:
+    """Contradictions between one model's results files ({path: text}), as a hand edit leaves them."""
+    problems = []
+
+    def text(name):
+        return files.get(name)
+
+    train_text, test_text = text(f"metrics/{model}/train.json"), text(f"metrics/{model}/test.json")
+    history_text, confusion_text = text(f"plots/{model}/history.csv"), text(f"plots/{model}/confusion.csv")
+    train = json.loads(train_text) if train_text else None
+    test = json.loads(test_text) if test_text else None
+    if test is not None and confusion_text is not None:
+        rows = list(csv.DictReader(io.StringIO(confusion_text)))
+        right = sum(row["actual"] == row["predicted"] for row in rows)
+        if not rows or right / len(rows) != test["accuracy"]:
+            problems.append(f"metrics/{model}/test.json: accuracy {test['accuracy']!r}, but plots/{model}/confusion.csv "
+                            f"has {right} of {len(rows)} test images right")
+    if train is not None and history_text is not None:
+        epochs = list(csv.DictReader(io.StringIO(history_text)))
+        last = epochs[-1] if epochs else {}
+        for key in ("val_accuracy", "val_loss"):
+            if key not in last or float(last[key]) != train[key]:
+                problems.append(f"metrics/{model}/train.json: {key} {train[key]!r}, but the last epoch of "
+                                f"plots/{model}/history.csv has {last.get(key)!r}")
+        if len(epochs) != train["epochs"]:
+            problems.append(f"metrics/{model}/train.json: {train['epochs']} epochs, plots/{model}/history.csv has {len(epochs)}")
+    comparison_text = files.get("metrics/comparison.json")
+    entry = json.loads(comparison_text).get(model) if comparison_text else None
+    if entry is not None and train is not None and test is not None:
+        expected = {"train_accuracy": train["train_accuracy"], "val_accuracy": train["val_accuracy"],
+                    "test_accuracy": test["accuracy"], "train_val_gap": train["train_accuracy"] - train["val_accuracy"]}
+        for key, value in expected.items():
+            if entry.get(key) != value:
+                problems.append(f"metrics/comparison.json: {model}.{key} {entry.get(key)!r}, but its source says {value!r}")
+    return problems
