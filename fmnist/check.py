@@ -12,11 +12,14 @@ import json
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from fmnist import machine, paths, reproducibility as rep
 from fmnist.errors import UserError, run_stage
 
 RESULT_FOLDERS = (paths.METRICS_DIR, paths.PLOTS_DIR)
 SEEDS_FILE = "metrics/seeds.json"
+LOCK_FILE = "dvc.lock"
 
 
 def git(*args) -> subprocess.CompletedProcess:
@@ -29,6 +32,14 @@ def committed_files(rev: str) -> dict:
         raise UserError(f"--rev {rev}: no such revision in this git repository")
     listing = git("ls-tree", "-r", "-z", "--name-only", rev, "--", *map(str, RESULT_FOLDERS)).stdout.decode()
     return {name: git("show", f"{rev}:{name}").stdout for name in listing.split("\0") if name}
+
+
+def locks(rev: str) -> tuple[dict, dict]:
+    """dvc.lock as committed at `rev` and as this run left it (empty when there is none)."""
+    committed = git("show", f"{rev}:{LOCK_FILE}")
+    current = Path(LOCK_FILE)
+    return (yaml.safe_load(committed.stdout) if committed.returncode == 0 else {},
+            yaml.safe_load(current.read_text()) if current.exists() else {})
 
 
 def working_files() -> dict:
@@ -130,6 +141,7 @@ def main():
     print(f"This run: made on {describe(fingerprint(current, 'evaluate'))}")
     print()
     rows, problems = compare(committed, current)
+    problems = rep.lock_differences(*locks(args.rev)) + problems
     print(table(rows))
     print()
     if problems:

@@ -6,7 +6,8 @@ contents (tested in tests/test_reproducibility.py); fmnist/check.py reads the fi
 - Another machine: floats differ in their last bits, training amplifies that into another result about as far
   from the committed one as another seed's, so each headline metric must lie within the seed-noise band
   (fmnist/stats.py, from metrics/seeds.json); the numpy-only backprop check must agree to 1e-9 relative.
-- Either way, the files must agree with each other (a test accuracy with its per-image predictions, a final
+- Either way, every stage must have run with the code and params the committed dvc.lock records (else the
+  committed results are stale, or this run is of other settings), and the files must agree with each other (a test accuracy with its per-image predictions, a final
   validation accuracy with the last epoch of the history), which a hand-edited number does not.
 """
 import csv
@@ -130,3 +131,35 @@ def consistency_problems(model: str, files: dict) -> list[str]:
             if entry.get(key) != value:
                 problems.append(f"metrics/comparison.json: {model}.{key} {entry.get(key)!r}, but its source says {value!r}")
     return problems
+
+
+def lock_differences(committed: dict, current: dict) -> list[str]:
+    """The stages that ran with other code or params than the committed dvc.lock records (parsed YAML). Deps
+    that another stage produces (data, models, training metrics) are left out: they differ from one machine to
+    another, and the stage that produces them is judged itself."""
+    def inputs(lock: dict) -> dict:
+        stages = lock.get("stages", {})
+        produced = {out["path"] for stage in stages.values() for out in stage.get("outs", [])}
+        return {name: ({dep["path"]: dep.get("md5") for dep in stage.get("deps", []) if dep["path"] not in produced},
+                       numbers_and_values(stage.get("params", {})))
+                for name, stage in stages.items()}
+
+    before, after = inputs(committed), inputs(current)
+    problems = [f"dvc.lock: stage {name} {'is committed but did not run' if name in before else 'ran but is not committed'}"
+                for name in sorted(before.keys() ^ after.keys())]
+    for name in sorted(before.keys() & after.keys()):
+        (code_before, params_before), (code_after, params_after) = before[name], after[name]
+        files = sorted(path for path in code_before.keys() | code_after.keys() if code_before.get(path) != code_after.get(path))
+        keys = sorted(key for key in params_before.keys() | params_after.keys() if params_before.get(key) != params_after.get(key))
+        if files:
+            problems.append(f"dvc.lock: stage {name} ran with other code than committed: {', '.join(files)}")
+        problems += [f"dvc.lock: stage {name} ran with {key} = {params_after.get(key)!r}, committed with "
+                     f"{params_before.get(key)!r}" for key in keys]
+    return problems
+
+
+def numbers_and_values(data, prefix="") -> dict:
+    """Every leaf of a nested mapping (lists kept whole), by its dotted path."""
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() for k, v in numbers_and_values(value, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): data}
