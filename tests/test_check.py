@@ -19,11 +19,8 @@ def rows(output: str, model: str) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def repo(repo_run):
-    repo, _ = repo_run
-    run(["git", "add", "-A"], cwd=repo)
-    run(["git", "commit", "-qm", "tiny results"], cwd=repo)
-    return repo
+def repo(committed_repo):
+    return committed_repo
 
 
 def test_every_float_computing_stage_writes_its_fingerprint(repo):

@@ -9,11 +9,8 @@ from helpers import dvc, run
 
 
 @pytest.fixture(scope="module")
-def repo(repo_run):
-    repo, _ = repo_run
-    run(["git", "add", "-A"], cwd=repo)
-    run(["git", "commit", "-qm", "tiny results"], cwd=repo)
-    return repo
+def repo(committed_repo):
+    return committed_repo
 
 
 def test_remote_push_then_fresh_clone_pulls_without_retraining(repo, tmp_path):
