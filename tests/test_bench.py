@@ -1,0 +1,115 @@
+"""make bench's peer comparison without PyTorch: the table's ratio columns from a fake result, the peer's
+environment set-up, and the layer shapes the PyTorch peer is built from against the project's Keras models."""
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from fmnist import architecture, bench, models, params
+from helpers import ROOT
+
+
+def model_result(seconds, floor, peer_seconds=None, rounds=None):
+    result = {"batch_size": 128, "seconds_per_epoch": seconds, "samples_per_second": 48_000 / seconds,
+              "train_flops_per_sample": 655_104, "floor_seconds_per_epoch": floor, "ratio_to_floor": seconds / floor}
+    if peer_seconds is not None:
+        result["peer"] = {"seconds_per_epoch": peer_seconds, "threads": 2}
+    if rounds:
+        result["rounds"] = [{"ratio": r} for r in rounds]
+    return result
+
+
+def fake_result(**models_):
+    return {"machine": "2 cores, x86_64", "gemm_gflops": 380.0, "command": "python -m fmnist.bench --peers",
+            "cpu": {"cpu": "AMD EPYC", "vector_isa": "AVX-512", "tensorflow_onednn": True,
+                    "isa_controls": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}},
+            "models": models_}
+
+
+def test_table_has_the_peer_and_its_ratio_beside_the_floor_ratio():
+    text = bench.table(fake_result(mlp=model_result(0.60, 0.10, peer_seconds=0.40),
+                                   bn=model_result(3.50, 0.35)))
+    assert "| × floor | PyTorch eager s/epoch | project / PyTorch | PyTorch × floor |" in text
+    assert "| mlp | 128 | 0.60 | 80,000 | 0.66 | 0.10 | 6.0 | 0.40 | 1.50 | 4.0 |" in text
+    assert "| bn | 128 | 3.50 | 13,714 | 0.66 | 0.35 | 10.0 | — | — | — |" in text  # no peer: dashes
+    assert "AMD EPYC, AVX-512, capped at ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2" in text
+    assert "`python -m fmnist.bench --peers`" in text
+
+
+def test_table_gives_the_median_ratio_and_its_range_over_rounds():
+    result = fake_result(lenet=model_result(2.0, 0.34, peer_seconds=1.6, rounds=[1.5, 1.2, 1.8]))
+    result["rounds"] = 3
+    assert "| 1.60 | 1.50 (1.20–1.80) | 4.7 |" in bench.table(result)
+
+
+def test_table_without_peers_is_the_old_table():
+    result = fake_result(mlp=model_result(0.60, 0.10))
+    del result["cpu"], result["command"]
+    text = bench.table(result)
+    assert "PyTorch" not in text
+    assert text.splitlines()[0] == "Measured by `make bench` on 2 cores, x86_64; float32 GEMM 380 GFLOP/s."
+
+
+def test_peer_environment_is_made_once_with_the_pins(tmp_path, monkeypatch):
+    commands = []
+
+    def run(command, check):
+        commands.append(command)
+        if command[1:3] == ["-m", "venv"]:
+            (tmp_path / "venv" / "bin").mkdir(parents=True)
+            (tmp_path / "venv" / "bin" / "python").touch()
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    python = bench.ensure_peer_venv(tmp_path / "venv")
+    assert python == tmp_path / "venv" / "bin" / "python"
+    assert commands[0][1:] == ["-m", "venv", str(tmp_path / "venv")]
+    assert commands[1][-2:] == ["torch==2.13.0", f"numpy=={bench.machine.package_version(('numpy',))}"]
+    bench.ensure_peer_venv(tmp_path / "venv")
+    assert len(commands) == 2  # installed with the same pins: nothing to do
+
+
+def keras_layer_shapes(model):
+    """The Keras model's layers as fmnist.architecture describes them."""
+    shapes = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            shapes.append(architecture.Dense(layer.kernel.shape[0], layer.units))
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, c_in, c_out = layer.kernel.shape
+            assert kh == kw
+            shapes.append(architecture.Conv(c_in, c_out, kh, layer.padding))
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            shapes.append(architecture.MaxPool(layer.pool_size[0]))
+    return tuple(shapes)
+
+
+@pytest.mark.parametrize("name, parameters", [("mlp", 109_386), ("lenet", 61_706)])
+def test_peer_layers_are_the_projects(name, parameters):
+    model = models.build(name, params.load(f"train_{name}", ROOT / "params.yaml"))
+    assert keras_layer_shapes(model) == architecture.ARCHITECTURES[name]
+    assert architecture.parameter_count(architecture.ARCHITECTURES[name]) == parameters == models.trainable_params(model)
+
+
+BLOCK_TORCH = """
+import importlib.abc, sys
+class BlockTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "torch":
+            raise ImportError(name)
+sys.meta_path.insert(0, BlockTorch())
+"""
+
+
+def test_project_code_runs_without_torch():
+    # torch unimportable: the bench, and the peer module itself, import without it (the peer imports torch in main)
+    code = BLOCK_TORCH + "import fmnist.bench, fmnist.peers, fmnist.architecture; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_peer_builds_the_same_parameter_count_in_torch():
+    pytest.importorskip("torch")  # not a project dependency; the peer itself also checks at run time
+    from fmnist import peers
+
+    for name, layers in architecture.ARCHITECTURES.items():
+        assert sum(p.numel() for p in peers.build(layers).parameters()) == architecture.parameter_count(layers)
