@@ -81,7 +81,7 @@ def compare(committed: dict, current: dict) -> tuple[list[dict], list[str]]:
         differing = [n for n in names if committed[n] != current[n]]
         if not differing or same[part] or part == "preprocess":
             rows.append({"model": part, "metric": files_label(names), "verdict": "identical" if not differing
-                         else f"DIFFERENT: {len(differing)} files"})
+                         else f"DIFFERENT: {files_label(differing)}"})
             problems += [f"{n}: differs from the committed file, though made on the same kind of machine"
                          for n in differing]
         elif part == "backprop_check":

@@ -105,11 +105,3 @@ def test_project_code_runs_without_torch():
     # torch unimportable: the bench, and the peer module itself, import without it (the peer imports torch in main)
     code = BLOCK_TORCH + "import fmnist.bench, fmnist.peers, fmnist.architecture; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
-
-
-def test_peer_builds_the_same_parameter_count_in_torch():
-    pytest.importorskip("torch")  # not a project dependency; the peer itself also checks at run time
-    from fmnist import peers
-
-    for name, layers in architecture.ARCHITECTURES.items():
-        assert sum(p.numel() for p in peers.build(layers).parameters()) == architecture.parameter_count(layers)

@@ -56,7 +56,7 @@ def test_a_tampered_metric_fails_naming_the_model(repo):
     assert result.returncode == 1
     assert "- metrics/lenet/test.json: differs from the committed file" in result.stdout
     assert "- this run: metrics/lenet/test.json: accuracy" in result.stdout  # contradicts its predictions
-    assert rows(result.stdout, "lenet")[0][-3:] == ["DIFFERENT:", "1", "files"]
+    assert rows(result.stdout, "lenet")[0][-3:] == ["DIFFERENT:", "1", "file"]
 
 
 def test_another_vector_isa_is_judged_against_the_seed_noise(repo, data):
