@@ -77,13 +77,20 @@ def compare_headline(model: str, committed: dict, current: dict, noise: dict | N
     return rows
 
 
-def numbers(data, prefix="") -> dict:
-    """Every number in a JSON document, by its dotted path."""
+def leaves(data, prefix="", into_lists=True) -> dict:
+    """Every leaf of a JSON or YAML document by its dotted path; lists are entered, or kept whole."""
     if isinstance(data, dict):
-        return {k: v for key, value in data.items() for k, v in numbers(value, f"{prefix}{key}.").items()}
-    if isinstance(data, list):
-        return {k: v for i, value in enumerate(data) for k, v in numbers(value, f"{prefix}{i}.").items()}
-    return {prefix.rstrip("."): data} if isinstance(data, (int, float)) and not isinstance(data, bool) else {}
+        items = data.items()
+    elif isinstance(data, list) and into_lists:
+        items = enumerate(data)
+    else:
+        return {prefix.rstrip("."): data}
+    return {k: v for key, value in items for k, v in leaves(value, f"{prefix}{key}.", into_lists).items()}
+
+
+def numbers(data) -> dict:
+    """Every number in a JSON document, by its dotted path."""
+    return {k: v for k, v in leaves(data).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def relative_differences(committed: dict, current: dict, rtol: float) -> list[str]:
@@ -141,7 +148,7 @@ def lock_differences(committed: dict, current: dict) -> list[str]:
         stages = lock.get("stages", {})
         produced = {out["path"] for stage in stages.values() for out in stage.get("outs", [])}
         return {name: ({dep["path"]: dep.get("md5") for dep in stage.get("deps", []) if dep["path"] not in produced},
-                       numbers_and_values(stage.get("params", {})))
+                       leaves(stage.get("params", {}), into_lists=False))
                 for name, stage in stages.items()}
 
     before, after = inputs(committed), inputs(current)
@@ -157,9 +164,3 @@ def lock_differences(committed: dict, current: dict) -> list[str]:
                      f"{params_before.get(key)!r}" for key in keys]
     return problems
 
-
-def numbers_and_values(data, prefix="") -> dict:
-    """Every leaf of a nested mapping (lists kept whole), by its dotted path."""
-    if isinstance(data, dict):
-        return {k: v for key, value in data.items() for k, v in numbers_and_values(value, f"{prefix}{key}.").items()}
-    return {prefix.rstrip("."): data}
