@@ -9,12 +9,11 @@ where it was not. Prints one table; exits 0 only when every row passes.
 """
 import argparse
 import json
-import subprocess
 from pathlib import Path
 
 import yaml
 
-from fmnist import machine, paths, reproducibility as rep
+from fmnist import machine, paths, reproducibility as rep, revisions
 from fmnist.errors import UserError, run_stage
 
 RESULT_FOLDERS = (paths.METRICS_DIR, paths.PLOTS_DIR)
@@ -22,23 +21,17 @@ SEEDS_FILE = "metrics/seeds.json"
 LOCK_FILE = "dvc.lock"
 
 
-def git(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], capture_output=True)
-
-
 def committed_files(rev: str) -> dict:
     """{path: bytes} of every file under metrics/ and plots/ at `rev`."""
-    if git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
+    if revisions.commit_of(rev) is None:
         raise UserError(f"--rev {rev}: no such revision in this git repository")
-    listing = git("ls-tree", "-r", "-z", "--name-only", rev, "--", *map(str, RESULT_FOLDERS)).stdout.decode()
-    return {name: git("show", f"{rev}:{name}").stdout for name in listing.split("\0") if name}
+    return revisions.files_at(rev, RESULT_FOLDERS)
 
 
 def locks(rev: str) -> tuple[dict, dict]:
     """dvc.lock as committed at `rev` and as this run left it (empty when there is none)."""
-    committed = git("show", f"{rev}:{LOCK_FILE}")
-    current = Path(LOCK_FILE)
-    return (yaml.safe_load(committed.stdout) if committed.returncode == 0 else {},
+    committed, current = revisions.file_at(rev, LOCK_FILE), Path(LOCK_FILE)
+    return (yaml.safe_load(committed) if committed else {},
             yaml.safe_load(current.read_text()) if current.exists() else {})
 
 

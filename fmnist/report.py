@@ -9,8 +9,6 @@ Every number and every answer to the assignment's questions is computed from the
 so the text stays true when the results change.
 """
 import argparse
-import csv
-import io
 import json
 import re
 import subprocess
@@ -22,11 +20,11 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from fmnist import machine, paths, stats  # noqa: E402
+from fmnist import machine, paths, revisions, stats  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import write_text  # noqa: E402
 from fmnist.params import read_file  # noqa: E402
-from fmnist.results import read_history, read_json  # noqa: E402
+from fmnist.results import parse_history, parse_predictions, read_history, read_json  # noqa: E402
 
 TITLES = paths.MODEL_TITLES
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
@@ -239,29 +237,15 @@ def folded(summary: str, body: str) -> str:
 # ---- The base revision: files as committed there ----
 
 def commit_of(rev: str) -> str:
-    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
+    commit = revisions.commit_of(rev)
+    if commit is None:
         raise UserError(f"base revision {rev!r} does not exist in this repository (a typo, or not fetched?)")
-    return result.stdout.strip()
+    return commit
 
 
-def file_at(commit: str, path) -> str | None:
-    """The text of `path` as committed at `commit`, or None when the file is not there."""
-    result = subprocess.run(["git", "show", f"{commit}:{Path(path).as_posix()}"], capture_output=True, text=True)
-    return result.stdout if result.returncode == 0 else None
-
-
-def parse_predictions(text: str) -> tuple[list, list]:
-    """(true classes, predicted classes) from a confusion.csv: one `actual,predicted` row per test image."""
-    rows = list(csv.DictReader(io.StringIO(text)))
-    return [row["actual"] for row in rows], [row["predicted"] for row in rows]
-
-
-def parse_history(text: str) -> dict:
-    """{column: [value per epoch]} from a history.csv's text (as fmnist.results.read_history from a file)."""
-    rows = list(csv.DictReader(io.StringIO(text)))
-    return {key: [float(row[key]) for row in rows] for key in rows[0]}
+def text_at(commit: str, path) -> str | None:
+    content = revisions.file_at(commit, path)
+    return None if content is None else content.decode()
 
 
 # ---- Verdicts: each model at the base against the head (the working tree) ----
@@ -285,8 +269,8 @@ def compare_model(model: str, base_commit: str, seeds: dict | None) -> dict:
     sd, band = noise_band(seeds, model)
     row = {"model": model, "sd": sd, "band": band, "head_accuracy": read_json(
         paths.model_metrics_dir(model) / "test.json")["accuracy"]}
-    base_test = file_at(base_commit, paths.model_metrics_dir(model) / "test.json")
-    base_confusion = file_at(base_commit, folder / "confusion.csv")
+    base_test = text_at(base_commit, paths.model_metrics_dir(model) / "test.json")
+    base_confusion = text_at(base_commit, folder / "confusion.csv")
     if base_test is None:
         return {**row, "verdict": "new model", "note": "no results at the base"}
     row["base_accuracy"] = json.loads(base_test)["accuracy"]
@@ -301,7 +285,7 @@ def compare_model(model: str, base_commit: str, seeds: dict | None) -> dict:
     broken = sum(c["broken"] for c in per_class.values())
     p_value = stats.mcnemar_exact(fixed, broken)
     identical = base_predicted == head_predicted
-    history_text = file_at(base_commit, folder / "history.csv")
+    history_text = text_at(base_commit, folder / "history.csv")
     return {**row, "fixed": fixed, "broken": broken, "p": p_value, "per_class": per_class,
             "identical": identical, "verdict": stats.verdict(identical, row["change"], band, p_value),
             "base_history": parse_history(history_text) if history_text else None,

@@ -17,6 +17,7 @@ import math
 import re
 
 from fmnist import machine, paths, stats
+from fmnist.results import parse_predictions
 
 HEADLINE_METRICS = ("train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss")
 BACKPROP_RTOL = 1e-9
@@ -115,11 +116,11 @@ def consistency_problems(model: str, files: dict) -> list[str]:
     train = json.loads(train_text) if train_text else None
     test = json.loads(test_text) if test_text else None
     if test is not None and confusion_text is not None:
-        rows = list(csv.DictReader(io.StringIO(confusion_text)))
-        right = sum(row["actual"] == row["predicted"] for row in rows)
-        if not rows or right / len(rows) != test["accuracy"]:
+        actual, predicted = parse_predictions(confusion_text)
+        right = sum(a == p for a, p in zip(actual, predicted))
+        if not actual or right / len(actual) != test["accuracy"]:
             problems.append(f"metrics/{model}/test.json: accuracy {test['accuracy']!r}, but plots/{model}/confusion.csv "
-                            f"has {right} of {len(rows)} test images right")
+                            f"has {right} of {len(actual)} test images right")
     if train is not None and history_text is not None:
         epochs = list(csv.DictReader(io.StringIO(history_text)))
         last = epochs[-1] if epochs else {}

@@ -1,5 +1,6 @@
 """Reading what the stages wrote: metrics files, per-epoch training histories, Keras model files."""
 import csv
+import io
 import json
 import zipfile
 
@@ -18,12 +19,23 @@ def read_history(path) -> dict:
     """{column: [value per epoch]} from a Keras CSVLogger file (epoch, loss, accuracy, val_loss, ...)."""
     try:
         with open(path, newline="") as file:
-            rows = list(csv.DictReader(file))
+            return parse_history(file.read(), path)
     except FileNotFoundError:
         raise UserError(f"{path}: not found; run the training stages first (dvc repro)") from None
+
+
+def parse_history(text: str, source="history.csv") -> dict:
+    """read_history from the file's text (`source` names it in the error)."""
+    rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
-        raise UserError(f"{path}: no epochs recorded")
+        raise UserError(f"{source}: no epochs recorded")
     return {key: [float(row[key]) for row in rows] for key in rows[0]}
+
+
+def parse_predictions(text: str) -> tuple[list, list]:
+    """(true classes, predicted classes) from a confusion.csv: one `actual,predicted` row per test image."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return [row["actual"] for row in rows], [row["predicted"] for row in rows]
 
 
 def non_keras_classes(model_path) -> list[str]:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from fmnist import paths, stats
-from fmnist.report import parse_predictions
+from fmnist.results import parse_predictions
 from fmnist.reproducibility import HEADLINE_METRICS
 from helpers import dvc, edit_params, run
 
