@@ -16,24 +16,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from fmnist import data, evaluation, machine, params, paths, stats  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import write_json  # noqa: E402
-from fmnist.reproducibility import HEADLINE_METRICS  # noqa: E402
+from fmnist.reproducibility import HEADLINE_METRICS  # noqa: E402  (the metrics make check compares)
 
 OUT = paths.METRICS_DIR / "seeds.json"
-METRICS = HEADLINE_METRICS  # what `make check` compares across machines and the README's table shows
 
 
 def summarize_runs(runs_by_model: dict, split_seed: int, threads: int) -> dict:
     """metrics/seeds.json from {model: [{"seed": s, <metric>: value, ...}, ...]}: pure, no training."""
     models = {}
     for name, runs in runs_by_model.items():
-        missing = [(run.get("seed"), m) for run in runs for m in ("seed", *METRICS) if m not in run]
+        missing = [(run.get("seed"), m) for run in runs for m in ("seed", *HEADLINE_METRICS) if m not in run]
         if missing:
             raise ValueError(f"{name}: runs lack {missing}")
         seeds = [run["seed"] for run in runs]
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"{name}: a seed appears twice in {seeds}")
         models[name] = {"seeds": seeds, "runs": runs,
-                        **{metric: stats.summarize([run[metric] for run in runs]) for metric in METRICS}}
+                        **{metric: stats.summarize([run[metric] for run in runs]) for metric in HEADLINE_METRICS}}
     all_seeds = sorted({seed for model in models.values() for seed in model["seeds"]})
     return {"split_seed": split_seed, "threads": threads, "seeds": all_seeds, "models": models}
 
