@@ -104,11 +104,14 @@ def build(model: str, p) -> keras.Model:
 
 
 def standard_keras(model: keras.Model) -> keras.Model:
-    """The model as plain Keras layers, for saving: the same weights, optimizer and compile settings, with
-    every FastBatchNormalization replaced by Keras's BatchNormalization (their inference is the same code).
-    A file saved from it loads with `keras.saving.load_model` alone, without this module. A model with no
-    fast layer is returned as it is."""
-    if not any(isinstance(layer, FastBatchNormalization) for layer in model.layers):
+    """The model as plain Keras, for saving: the same weights, optimizer state and compile settings, with every
+    FastBatchNormalization replaced by Keras's BatchNormalization (their inference is the same code) and a
+    FusedAdam by Keras's Adam (the same config and variables). A file saved from it loads with
+    `keras.saving.load_model` alone, without this project. A model with neither is returned as it is."""
+    from fmnist.training import FusedAdam
+
+    fused_optimizer = isinstance(getattr(model, "optimizer", None), FusedAdam)
+    if not fused_optimizer and not any(isinstance(layer, FastBatchNormalization) for layer in model.layers):
         return model
 
     def plain(layer):
@@ -119,9 +122,14 @@ def standard_keras(model: keras.Model) -> keras.Model:
     standard = keras.models.clone_model(model, clone_function=plain)
     standard.set_weights(model.get_weights())  # same layer order and shapes: gamma, beta, moving statistics
     if model.compiled:
-        # The trained optimizer itself: its step count and moment estimates line up with the clone's
-        # variables (same order, same shapes), so they are saved as they are.
-        standard.compile(**{**model.get_compile_config(), "optimizer": model.optimizer})
+        optimizer = model.optimizer
+        if fused_optimizer:
+            optimizer = keras.optimizers.Adam.from_config(model.optimizer.get_config())
+            optimizer.build(standard.trainable_variables)
+            for plain_variable, trained in zip(optimizer.variables, model.optimizer.variables, strict=True):
+                plain_variable.assign(trained)  # the step count and moment estimates, in the same order
+        # The trained optimizer's state lines up with the clone's variables (same order, same shapes).
+        standard.compile(**{**model.get_compile_config(), "optimizer": optimizer})
     return standard
 
 

@@ -32,13 +32,41 @@ def targets(labels, loss: str):
     return keras.utils.to_categorical(labels, len(CLASS_NAMES)) if loss == "categorical_crossentropy" else labels
 
 
+@keras.saving.register_keras_serializable(package="fmnist")
+class FusedAdam(keras.optimizers.Adam):
+    """Keras's Adam, with each variable updated by TensorFlow's fused Adam kernel (`ResourceApplyAdam`, the one
+    tf.keras 2 used): one op reads the gradient and updates the two moments and the weights in one pass, where
+    Keras 3 runs ~12 ops per variable, and the step's scalars (the beta powers, the learning rate) are computed
+    once per step instead of once per variable. The same update rule, variables and config as Keras's Adam;
+    saved as Keras's Adam (models.standard_keras). MLP epoch 0.70-0.80 -> 0.55-0.58 s on 2 threads, CNNs
+    unchanged (fewer, larger steps). One device, dense float32 gradients, no AMSGrad: what this project needs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.amsgrad:
+            raise ValueError("FusedAdam: TensorFlow's fused Adam kernel has no AMSGrad; use keras.optimizers.Adam")
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        dtype = trainable_variables[0].dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1, beta_2 = tf.constant(self.beta_1, dtype), tf.constant(self.beta_2, dtype)
+        beta_1_power, beta_2_power = tf.pow(beta_1, step), tf.pow(beta_2, step)
+        learning_rate, epsilon = tf.cast(learning_rate, dtype), tf.constant(self.epsilon, dtype)
+        for gradient, variable in zip(grads, trainable_variables):
+            index = self._get_variable_index(variable)
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
+                beta1_power=beta_1_power, beta2_power=beta_2_power, lr=learning_rate, beta1=beta_1, beta2=beta_2,
+                epsilon=epsilon, grad=tf.convert_to_tensor(gradient, dtype))
+
+
 def compile_model(model: keras.Model, p, n_train: int) -> None:
-    """Adam with the params' learning rate, constant or cosine-decayed to 0 over all steps; the params' loss
+    """Adam (FusedAdam) with the params' learning rate, constant or cosine-decayed to 0 over all steps; the params' loss
     (a cross-entropy matching the target encoding); accuracy as the metric."""
     steps = p.epochs * -(-n_train // p.batch_size)
     learning_rate = (p.learning_rate if p.lr_schedule == "constant"
                      else keras.optimizers.schedules.CosineDecay(p.learning_rate, decay_steps=steps))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=p.loss, metrics=["accuracy"],
+    model.compile(optimizer=FusedAdam(learning_rate), loss=p.loss, metrics=["accuracy"],
                   steps_per_execution=STEPS_PER_EXECUTION)
 
 
