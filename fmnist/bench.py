@@ -9,7 +9,7 @@ For the pipeline: the wall time of `dvc repro -f` (every stage) and of a no-op `
 peak memory. Needs data/processed (run the pipeline once first). Writes benchmarks/latest.json, with the CPU
 (model, vector ISA, any oneDNN or PyTorch ISA cap from the environment) the numbers are from.
 
-With --peers (`make bench PEERS=1`), the MLP and LeNet-5 are also trained by a plain PyTorch eager loop
+With --peers (`make bench PEERS=1`), every model is also trained by a plain PyTorch eager loop
 (fmnist/peers.py) on the same data and batch size, in the same run, each project measurement followed by the
 peer's: the table gains PyTorch's s/epoch and the ratio project / PyTorch. PyTorch is not a dependency of the
 project: the bench installs it, pinned, in its own environment, .bench-venv, when that is missing.
@@ -39,7 +39,7 @@ PEER_VENV = Path(".bench-venv")
 # The peer's environment: the CPU build of torch (pip takes it from a local wheel or the CPU index; a plain
 # `pip install torch` may fetch the CUDA build), and the project's own numpy, to read the same .npy files.
 PEER_REQUIREMENTS = ("torch==2.13.0", f"numpy=={machine.package_version(('numpy',))}")
-PEER_MODELS = ("mlp", "lenet")  # the models fmnist/peers.py implements
+PEER_MODELS = ("mlp", "lenet", "dropout", "bn")  # the models fmnist/peers.py implements
 # Environment variables that cap or switch the kernels each framework runs (recorded with the results).
 ISA_CONTROLS = ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 
@@ -118,7 +118,19 @@ def bench_pipeline() -> dict:
     start = time.perf_counter()
     subprocess.run(["dvc", "repro"], check=True, stdout=subprocess.DEVNULL)
     noop = time.perf_counter() - start
-    return {"full_repro_seconds": full, "noop_repro_seconds": noop, "peak_memory_mib": peaks}
+    return {"full_repro_seconds": full, "training_epochs_seconds": training_epochs_seconds(),
+            "noop_repro_seconds": noop, "peak_memory_mib": peaks}
+
+
+def training_epochs_seconds() -> float:
+    """The training epochs' share of a pipeline run, from the timing.json its train stages wrote: per model,
+    the first epoch (which also traces the graph) plus the median epoch times the others."""
+    total = 0.0
+    for name in paths.MODEL_NAMES:
+        timing = json.loads((paths.model_metrics_dir(name) / "timing.json").read_text())
+        epochs = params.load(f"train_{name}").epochs
+        total += timing["seconds_first_epoch"] + (epochs - 1) * timing["seconds_per_epoch"]
+    return total
 
 
 def ensure_peer_venv(venv: Path = PEER_VENV) -> Path:
@@ -141,6 +153,8 @@ def bench_peer(python: Path, name: str, epochs: int, threads: int) -> dict:
     command = [str(python), "-m", "fmnist.peers", "--model", name, "--batch-size", str(p.batch_size),
                "--epochs", str(epochs), "--learning-rate", str(p.learning_rate), "--lr-schedule", p.lr_schedule,
                "--threads", str(threads), "--seed", str(params.load_seed()), "--data-dir", str(paths.PROCESSED_DIR)]
+    if name == "dropout":
+        command += ["--dropout-rate", str(p.dropout_rate), "--dropout-after", *p.dropout_after]
     start = time.perf_counter()
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     peer = json.loads(output)
@@ -199,7 +213,10 @@ def table(result: dict) -> str:
                   + ", ".join(f"{int(n):,}: {sec:.2f} s" for n, sec in growth.items()) + "."]
     if "pipeline" in result:
         pipe = result["pipeline"]
-        lines += ["", f"`dvc repro -f` (all stages): {pipe['full_repro_seconds']:.0f} s; "
+        epochs = pipe.get("training_epochs_seconds")
+        share = (f", {pipe['full_repro_seconds'] / epochs:.2f}× its training epochs ({epochs:.0f} s)"
+                 if epochs else "")
+        lines += ["", f"`dvc repro -f` (all stages): {pipe['full_repro_seconds']:.0f} s{share}; "
                       f"no-op `dvc repro`: {pipe['noop_repro_seconds']:.1f} s.", "",
                   "| stage | peak memory (MiB) |", "|---|---:|"]
         lines += [f"| {stage} | {mib:,.0f} |" for stage, mib in pipe["peak_memory_mib"].items()]
@@ -243,7 +260,7 @@ def main():
     parser.add_argument("--no-pipeline", action="store_true", help="skip timing dvc repro")
     parser.add_argument("--readme", action="store_true", help="put the table of benchmarks/latest.json in README.md")
     parser.add_argument("--peers", action="store_true",
-                        help="also time PyTorch eager on the MLP and LeNet-5 (installs it in .bench-venv if missing)")
+                        help="also time PyTorch eager on every model (installs it in .bench-venv if missing)")
     parser.add_argument("--rounds", type=int, default=1, help="with --peers: project/peer pairs per model")
     parser.add_argument("--peer-threads", type=int, help="with --peers: PyTorch's threads (default: params' threads)")
     parser.add_argument("--only-peered", action="store_true",

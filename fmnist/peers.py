@@ -1,5 +1,6 @@
-"""The peer `make bench PEERS=1` times the project against: a plain PyTorch eager training loop for the MLP
-and LeNet-5, on the same data, batch size, optimizer, loss and learning-rate schedule.
+"""The peer `make bench PEERS=1` times the project against: a plain PyTorch eager training loop for each of
+the four models (the MLP, LeNet-5, with dropout, with batch norm), on the same data, batch size, optimizer,
+loss and learning-rate schedule.
 
     .bench-venv/bin/python -m fmnist.peers --model lenet --batch-size 256 --epochs 3 --learning-rate 0.005
 
@@ -24,33 +25,41 @@ ADAM_EPSILON = 1e-7  # Keras's default; PyTorch's is 1e-8
 
 
 def build(layers):
-    """A torch.nn.Sequential of the given layer shapes (fmnist.architecture): ReLU after every hidden layer,
-    raw class scores out (the cross-entropy applies the softmax)."""
+    """A torch.nn.Sequential of the given layers (fmnist.architecture): ReLU after every hidden dense or
+    convolution layer, then its batch norm and dropout, as in the project's models; raw class scores out (the
+    cross-entropy applies the softmax)."""
     from torch import nn
 
     modules = []
     if isinstance(layers[0], architecture.Conv):
         modules.append(nn.Unflatten(1, (1, 28, 28)))  # the project's models also take the flat 784 vector
+    spatial = False  # whether the tensor is still an image (batch norm's kind, the flattening before Dense)
     for i, layer in enumerate(layers):
-        last = i == len(layers) - 1
         if isinstance(layer, architecture.Dense):
-            if i > 0 and not isinstance(layers[i - 1], architecture.Dense):
+            if spatial:
                 modules.append(nn.Flatten())  # conv3's 120 x 1 x 1 map: the order of the flattening is moot
+                spatial = False
             modules.append(nn.Linear(layer.n_in, layer.n_out))
         elif isinstance(layer, architecture.Conv):
             padding = layer.kernel // 2 if layer.padding == "same" else 0
             modules.append(nn.Conv2d(layer.c_in, layer.c_out, layer.kernel, padding=padding))
+            spatial = True
         elif isinstance(layer, architecture.MaxPool):
             modules.append(nn.MaxPool2d(layer.size))
-            continue
-        if not last:
+        elif isinstance(layer, architecture.BatchNorm):
+            # Keras's defaults: epsilon 1e-3, moving averages kept with weight 0.99 (PyTorch's momentum 0.01).
+            kind = nn.BatchNorm2d if spatial else nn.BatchNorm1d
+            modules.append(kind(layer.channels, eps=1e-3, momentum=0.01))
+        elif isinstance(layer, architecture.Dropout):
+            modules.append(nn.Dropout(layer.rate))
+        if isinstance(layer, (architecture.Dense, architecture.Conv)) and i < len(layers) - 1:
             modules.append(nn.ReLU())
     return nn.Sequential(*modules)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=sorted(architecture.ARCHITECTURES), required=True)
+    parser.add_argument("--model", choices=("mlp", "lenet", "dropout", "bn"), required=True)
     parser.add_argument("--batch-size", type=int, required=True)
     parser.add_argument("--epochs", type=int, default=4, help="the first is a warm-up, not counted")
     parser.add_argument("--learning-rate", type=float, required=True, help="Adam's peak learning rate")
@@ -58,6 +67,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default="data/processed")
+    parser.add_argument("--dropout-rate", type=float, default=0.5, help="the dropout model's (params.yaml)")
+    parser.add_argument("--dropout-after", nargs="*", default=[], help="the dropout model's hidden layers")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -75,7 +86,7 @@ def main():
         return x, y
 
     (x_train, y_train), (x_val, y_val) = load("train"), load("val")
-    layers = architecture.ARCHITECTURES[args.model]
+    layers = architecture.of(args.model, args.dropout_rate, args.dropout_after)
     model = build(layers)
     parameters = sum(p.numel() for p in model.parameters())
     if parameters != architecture.parameter_count(layers):

@@ -81,14 +81,21 @@ def keras_layer_shapes(model):
             shapes.append(architecture.Conv(c_in, c_out, kh, layer.padding))
         elif isinstance(layer, keras.layers.MaxPooling2D):
             shapes.append(architecture.MaxPool(layer.pool_size[0]))
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            shapes.append(architecture.BatchNorm(layer.gamma.shape[0]))
+        elif isinstance(layer, keras.layers.Dropout):
+            shapes.append(architecture.Dropout(layer.rate))
     return tuple(shapes)
 
 
-@pytest.mark.parametrize("name, parameters", [("mlp", 109_386), ("lenet", 61_706)])
+@pytest.mark.parametrize("name, parameters", [("mlp", 109_386), ("lenet", 61_706), ("dropout", 61_706),
+                                              ("bn", 62_158)])
 def test_peer_layers_are_the_projects(name, parameters):
-    model = models.build(name, params.load(f"train_{name}", ROOT / "params.yaml"))
-    assert keras_layer_shapes(model) == architecture.ARCHITECTURES[name]
-    assert architecture.parameter_count(architecture.ARCHITECTURES[name]) == parameters == models.trainable_params(model)
+    p = params.load(f"train_{name}", ROOT / "params.yaml")
+    model = models.build(name, p)
+    layers = architecture.of(name, getattr(p, "dropout_rate", 0.0), getattr(p, "dropout_after", ()))
+    assert keras_layer_shapes(model) == layers
+    assert architecture.parameter_count(layers) == parameters == models.trainable_params(model)
 
 
 BLOCK_TORCH = """
@@ -105,3 +112,24 @@ def test_project_code_runs_without_torch():
     # torch unimportable: the bench, and the peer module itself, import without it (the peer imports torch in main)
     code = BLOCK_TORCH + "import fmnist.bench, fmnist.peers, fmnist.architecture; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_pipeline_wall_is_compared_with_its_training_epochs(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    epochs = {name: params.load(f"train_{name}").epochs for name in ("mlp", "lenet", "dropout", "bn")}
+    for name in epochs:
+        (tmp_path / "metrics" / name).mkdir(parents=True)
+        (tmp_path / "metrics" / name / "timing.json").write_text(
+            json.dumps({"seconds_first_epoch": 3.0, "seconds_per_epoch": 1.0, "samples_per_second": 48_000}))
+    expected = sum(3.0 + (n - 1) * 1.0 for n in epochs.values())  # first epochs, then the median for the rest
+    assert bench.training_epochs_seconds() == pytest.approx(expected)
+
+    result = fake_result(mlp=model_result(0.60, 0.10))
+    result["pipeline"] = {"full_repro_seconds": 1.2 * expected, "training_epochs_seconds": expected,
+                          "noop_repro_seconds": 0.8, "peak_memory_mib": {"train mlp": 1373}}
+    assert (f"`dvc repro -f` (all stages): {1.2 * expected:.0f} s, 1.20× its training epochs ({expected:.0f} s); "
+            "no-op `dvc repro`: 0.8 s.") in bench.table(result)
