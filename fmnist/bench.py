@@ -4,7 +4,9 @@
 
 Per model: seconds per epoch (the median over epochs after the first, which also traces the graph), samples
 per second, training FLOPs per sample counted from the layer shapes, and the ratio of the epoch time to its
-floor: the epoch's FLOPs divided by this machine's float32 matrix-multiply rate, measured in the same run.
+floor: the epoch's FLOPs divided by this machine's float32 matrix-multiply rate (oneDNN's, on every core),
+measured in the same run. Each model trains in a process of its own, with the kernels and threads its params
+choose, as in its train stage.
 For the pipeline: the wall time of `dvc repro -f` (every stage) and of a no-op `dvc repro`, and each stage's
 peak memory. Needs data/processed (run the pipeline once first). Writes benchmarks/latest.json, with the CPU
 (model, vector ISA, any oneDNN or PyTorch ISA cap from the environment) the numbers are from.
@@ -28,9 +30,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fmnist import data, machine, params, paths  # noqa: E402
+from fmnist import data, machine, params, paths, use_onednn  # noqa: E402
 from fmnist.errors import PEAK_MEMORY_LOG_ENV  # noqa: E402
 from fmnist.files import write_json  # noqa: E402
+from fmnist.processes import in_own_process  # noqa: E402
 from fmnist.report import replace_readme_block  # noqa: E402
 
 OUT = Path("benchmarks/latest.json")
@@ -74,13 +77,21 @@ def forward_flops(model) -> int:
     return total
 
 
-def bench_model(name: str, epochs: int, gflops: float, train, val) -> dict:
+def bench_model(name: str, epochs: int, gflops: float, n_train: int | None = None) -> dict:
+    """Model `name` trained for `epochs` on the first `n_train` training images (all by default), timed as the
+    train stage times it, in a process of its own: the kernels and threads its params choose."""
+    return in_own_process(measure_model, name, epochs, gflops, n_train)
+
+
+def measure_model(name: str, epochs: int, gflops: float, n_train: int | None) -> dict:
+    p = replace(params.load(f"train_{name}"), epochs=epochs)
+    use_onednn(p.onednn)
     from fmnist import models, training
 
-    p = params.load(f"train_{name}")
-    p = replace(p, epochs=epochs)
+    train, val = data.load("train"), data.load("val")
+    train = (train[0][:n_train], train[1][:n_train])
     seed = params.load_seed()
-    training.make_deterministic(seed, params.load_threads())
+    training.make_deterministic(seed, p.threads)
     model = models.build(name, p)
     training.compile_model(model, p, n_train=len(train[0]))
     timer = training.EpochTimer()
@@ -91,19 +102,20 @@ def bench_model(name: str, epochs: int, gflops: float, train, val) -> dict:
     epoch_flops = 3 * forward * len(train[0]) + forward * len(val[0])
     floor = epoch_flops / (gflops * 1e9)
     return {
-        "batch_size": p.batch_size, "seconds_per_epoch": epoch, "epoch_seconds": timer.seconds,
+        "batch_size": p.batch_size, "threads": p.threads, "onednn": p.onednn,
+        "seconds_per_epoch": epoch, "epoch_seconds": timer.seconds,
         "samples_per_second": len(train[0]) / epoch, "train_flops_per_sample": 3 * forward,
         "floor_seconds_per_epoch": floor, "ratio_to_floor": epoch / floor,
     }
 
 
-def bench_data_sizes(epochs: int, gflops: float, train, val, full_size_seconds: float) -> dict:
+def bench_data_sizes(epochs: int, gflops: float, n_train: int, full_size_seconds: float) -> dict:
     """How LeNet-5's epoch time grows with the number of training images (the full size is already measured)."""
     sizes = {}
     for fraction in (0.25, 0.5):
-        n = int(len(train[0]) * fraction)
-        sizes[n] = bench_model("lenet", epochs, gflops, (train[0][:n], train[1][:n]), val)["seconds_per_epoch"]
-    sizes[len(train[0])] = full_size_seconds
+        n = int(n_train * fraction)
+        sizes[n] = bench_model("lenet", epochs, gflops, n)["seconds_per_epoch"]
+    sizes[n_train] = full_size_seconds
     return sizes
 
 
@@ -163,15 +175,11 @@ def bench_peer(python: Path, name: str, epochs: int, threads: int) -> dict:
 
 
 def cpu_record() -> dict:
-    """Which CPU the numbers are from, and which kernels the environment let the frameworks use."""
+    """Which CPU the numbers are from, and how the environment capped the frameworks' kernels (which kernels
+    and threads each model uses is its params', recorded with its numbers)."""
     fp = machine.fingerprint()
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-        onednn = bool(_pywrap_util_port.IsMklEnabled())
-    except ImportError:
-        onednn = None
     return {"cpu": fp["cpu"], "vector_isa": fp["vector_isa"], "isa_extensions": fp["isa_extensions"],
-            "cpus_available": fp["cpus_available"], "tensorflow_onednn": onednn,
+            "cpus_available": fp["cpus_available"],
             "isa_controls": {key: os.environ[key] for key in ISA_CONTROLS if key in os.environ},
             "load_average_at_start": os.getloadavg()[0]}
 
@@ -179,8 +187,14 @@ def cpu_record() -> dict:
 def cpu_line(cpu: dict) -> str:
     """E.g. "AMD EPYC, AVX-512, capped at ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2"."""
     caps = ", ".join(f"{key}={value}" for key, value in cpu.get("isa_controls", {}).items())
-    onednn = {True: "TensorFlow's oneDNN on", False: "TensorFlow's oneDNN off"}.get(cpu.get("tensorflow_onednn"))
-    return ", ".join(filter(None, [cpu["cpu"], cpu["vector_isa"], f"capped at {caps}" if caps else None, onednn]))
+    return ", ".join(filter(None, [cpu["cpu"], cpu["vector_isa"], f"capped at {caps}" if caps else None]))
+
+
+def kernels_text(m: dict) -> str:
+    """A model's TensorFlow kernels and threads, e.g. "Eigen, 1" (older records: "—")."""
+    if "onednn" not in m:
+        return "—"
+    return f"{'oneDNN' if m['onednn'] else 'Eigen'}, {m['threads']}"
 
 
 def table(result: dict) -> str:
@@ -189,11 +203,12 @@ def table(result: dict) -> str:
     if "cpu" in result:
         heading += f" ({cpu_line(result['cpu'])})"
     lines = [f"{heading}; float32 GEMM {result['gemm_gflops']:.0f} GFLOP/s.", "",
-             "| model | batch | s/epoch | samples/s | train MFLOP/sample | floor s/epoch | × floor |"
+             "| model | batch | kernels, threads | s/epoch | samples/s | train MFLOP/sample | floor s/epoch | × floor |"
              + (" PyTorch eager s/epoch | project / PyTorch | PyTorch × floor |" if peers else ""),
-             "|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if peers else "")]
+             "|---|---:|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if peers else "")]
     for name, m in result["models"].items():
-        line = (f"| {name} | {m['batch_size']} | {m['seconds_per_epoch']:.2f} | {m['samples_per_second']:,.0f} "
+        line = (f"| {name} | {m['batch_size']} | {kernels_text(m)} | {m['seconds_per_epoch']:.2f} "
+                f"| {m['samples_per_second']:,.0f} "
                 f"| {m['train_flops_per_sample'] / 1e6:.2f} | {m['floor_seconds_per_epoch']:.2f} "
                 f"| {m['ratio_to_floor']:.1f} |")
         if peers:
@@ -236,13 +251,12 @@ def peer_threads(result: dict) -> str:
     return ", ".join(map(str, sorted(threads)))
 
 
-def bench_with_peer(name: str, epochs: int, gflops: float, train, val, python: Path, rounds: int,
-                    threads: int) -> dict:
+def bench_with_peer(name: str, epochs: int, gflops: float, python: Path, rounds: int, threads: int) -> dict:
     """Project and peer alternately, `rounds` times: the machine's load drifts, so each ratio compares two
     neighbouring measurements. Reports the median round's project and peer numbers."""
     runs = []
     for _ in range(rounds):
-        project = bench_model(name, epochs, gflops, train, val)
+        project = bench_model(name, epochs, gflops)
         peer = bench_peer(python, name, epochs, threads)
         runs.append((project, peer))
         print(f"{name}: {project['seconds_per_epoch']:.2f} s/epoch, PyTorch eager "
@@ -262,7 +276,7 @@ def main():
     parser.add_argument("--peers", action="store_true",
                         help="also time PyTorch eager on every model (installs it in .bench-venv if missing)")
     parser.add_argument("--rounds", type=int, default=1, help="with --peers: project/peer pairs per model")
-    parser.add_argument("--peer-threads", type=int, help="with --peers: PyTorch's threads (default: params' threads)")
+    parser.add_argument("--peer-threads", type=int, help="with --peers: PyTorch's threads (default: every core)")
     parser.add_argument("--only-peered", action="store_true",
                         help="with --peers: skip the models without a peer and the data-size series")
     args = parser.parse_args()
@@ -270,26 +284,27 @@ def main():
         replace_readme_block(README_START, README_END, table(json.loads(OUT.read_text())))
         return
 
-    train, val = data.load("train"), data.load("val")
+    n_train = len(data.load("train")[0])  # also: the pipeline has run (data/processed exists)
     python = ensure_peer_venv() if args.peers else None
+    cores = len(os.sched_getaffinity(0))
     from fmnist import training
 
-    # The models' thread count, set before the GEMM rate's first op (TensorFlow fixes it at its first op).
-    training.use_threads(params.load_threads())
+    # The machine's GEMM rate: oneDNN's, on every core (set before TensorFlow's first op, which fixes it).
+    training.use_threads(cores)
     gflops = gemm_gflops()
     result = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
               "cpu": cpu_record(), "command": "python -m fmnist.bench " + " ".join(sys.argv[1:]),
               "gemm_gflops": gflops, "rounds": args.rounds if args.peers else 1, "models": {}}
-    threads = args.peer_threads or params.load_threads()
+    threads = args.peer_threads or cores
     for name in paths.MODEL_NAMES:
         if args.peers and name in PEER_MODELS:
-            result["models"][name] = bench_with_peer(name, args.epochs, gflops, train, val, python, args.rounds, threads)
+            result["models"][name] = bench_with_peer(name, args.epochs, gflops, python, args.rounds, threads)
         elif not (args.peers and args.only_peered):
-            result["models"][name] = bench_model(name, args.epochs, gflops, train, val)
+            result["models"][name] = bench_model(name, args.epochs, gflops)
             print(f"{name}: {result['models'][name]['seconds_per_epoch']:.2f} s/epoch", flush=True)
     if not (args.peers and args.only_peered):
         result["lenet_seconds_per_epoch_by_train_size"] = bench_data_sizes(
-            args.epochs, gflops, train, val, full_size_seconds=result["models"]["lenet"]["seconds_per_epoch"])
+            args.epochs, gflops, n_train, full_size_seconds=result["models"]["lenet"]["seconds_per_epoch"])
     if not args.no_pipeline:
         result["pipeline"] = bench_pipeline()
     write_json(OUT, result)

@@ -3,8 +3,9 @@ the graph) of a model as the train stage fits it, summed per op type and per op.
 
     python -m fmnist.op_profile [lenet] [--top 15]
 
-Run it under ONEDNN_MAX_CPU_ISA=AVX2 (or TF_ENABLE_ONEDNN_OPTS=0) to see another CPU kind's kernels. Op types
-named _Mkl... are oneDNN's kernels; the others are TensorFlow's own (Eigen). Durations are each op kernel's
+The model's kernels and threads are its params' (`onednn`, `threads`); run it under ONEDNN_MAX_CPU_ISA=AVX2 to
+see another CPU kind's oneDNN kernels. Op types named _Mkl... are oneDNN's kernels; the others are TensorFlow's
+own (Eigen). Durations are each op kernel's
 wall time on the thread that ran it: ops running side by side on the two threads both count.
 """
 import argparse
@@ -42,14 +43,18 @@ def main():
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
 
+    from fmnist import data, params, use_onednn
+
+    p = replace(params.load(f"train_{args.model}"), epochs=2)
+    use_onednn(p.onednn)  # the model's kernels, as in its train stage
+
     import keras
     import tensorflow as tf
 
-    from fmnist import data, models, params, training
+    from fmnist import models, training
 
-    p = replace(params.load(f"train_{args.model}"), epochs=2)
     seed = params.load_seed()
-    training.make_deterministic(seed, params.load_threads())
+    training.make_deterministic(seed, p.threads)
     train, val = data.load("train"), data.load("val")
     model = models.build(args.model, p)
     training.compile_model(model, p, n_train=len(train[0]))

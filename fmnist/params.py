@@ -59,6 +59,8 @@ class Train:
     lr_schedule: Literal["constant", "cosine"] = _spec("constant or cosine")
     loss: Literal["sparse_categorical_crossentropy", "categorical_crossentropy"] = _spec(
         "sparse_categorical_crossentropy or categorical_crossentropy")
+    threads: int = _spec("an integer >= 1", lambda v: v >= 1)
+    onednn: bool = _spec("true or false")
 
 
 DROPOUT_PLACES = ("conv1", "conv2", "conv3", "dense")
@@ -74,6 +76,7 @@ class TrainDropout(Train):
 @dataclass(frozen=True)
 class Evaluate:
     batch_size: int = _spec("an integer >= 1", lambda v: v >= 1)
+    threads: int = _spec("an integer >= 1", lambda v: v >= 1)
 
 
 SECTIONS = {
@@ -89,7 +92,6 @@ SECTIONS = {
 # Top-level keys shared by several stages: (what is expected, the check).
 GLOBALS = {
     "seed": ("an integer >= 0", lambda v: v >= 0),
-    "threads": ("an integer >= 1", lambda v: v >= 1),
 }
 
 
@@ -191,8 +193,3 @@ def _load_global(key: str, path) -> int:
 def load_seed(path=paths.PARAMS_FILE) -> int:
     """The global seed every random source of the pipeline derives from."""
     return _load_global("seed", path)
-
-
-def load_threads(path=paths.PARAMS_FILE) -> int:
-    """How many threads TensorFlow splits each operation over: part of what decides the results' last bits."""
-    return _load_global("threads", path)

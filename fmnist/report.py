@@ -69,8 +69,9 @@ def results_table(results: dict) -> str:
 def readme_results() -> str:
     """The README's results block: the table, and the machine the numbers come from."""
     made_on = read_json(machine.fingerprint_file("evaluate")) if machine.fingerprint_file("evaluate").exists() else None
-    where = (f"Made on {made_on['cpu']} ({made_on['vector_isa']}), {made_on['threads']} threads, TensorFlow "
-             f"{made_on['tensorflow']}: `metrics/machine/`." if made_on else "Made on an unrecorded machine.")
+    where = (f"Made on {made_on['cpu']} ({made_on['vector_isa']}), TensorFlow {made_on['tensorflow']}, with each "
+             f"model's kernels and threads from params.yaml: `metrics/machine/`." if made_on
+             else "Made on an unrecorded machine.")
     return results_table(load_results()) + "\n\n" + where
 
 

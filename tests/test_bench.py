@@ -11,7 +11,7 @@ from helpers import ROOT
 
 
 def model_result(seconds, floor, peer_seconds=None, rounds=None):
-    result = {"batch_size": 128, "seconds_per_epoch": seconds, "samples_per_second": 48_000 / seconds,
+    result = {"batch_size": 128, "onednn": False, "threads": 1, "seconds_per_epoch": seconds, "samples_per_second": 48_000 / seconds,
               "train_flops_per_sample": 655_104, "floor_seconds_per_epoch": floor, "ratio_to_floor": seconds / floor}
     if peer_seconds is not None:
         result["peer"] = {"seconds_per_epoch": peer_seconds, "threads": 2}
@@ -22,7 +22,7 @@ def model_result(seconds, floor, peer_seconds=None, rounds=None):
 
 def fake_result(**models_):
     return {"machine": "2 cores, x86_64", "gemm_gflops": 380.0, "command": "python -m fmnist.bench --peers",
-            "cpu": {"cpu": "AMD EPYC", "vector_isa": "AVX-512", "tensorflow_onednn": True,
+            "cpu": {"cpu": "AMD EPYC", "vector_isa": "AVX-512",
                     "isa_controls": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}},
             "models": models_}
 
@@ -31,8 +31,8 @@ def test_table_has_the_peer_and_its_ratio_beside_the_floor_ratio():
     text = bench.table(fake_result(mlp=model_result(0.60, 0.10, peer_seconds=0.40),
                                    bn=model_result(3.50, 0.35)))
     assert "| × floor | PyTorch eager s/epoch | project / PyTorch | PyTorch × floor |" in text
-    assert "| mlp | 128 | 0.60 | 80,000 | 0.66 | 0.10 | 6.0 | 0.40 | 1.50 | 4.0 |" in text
-    assert "| bn | 128 | 3.50 | 13,714 | 0.66 | 0.35 | 10.0 | — | — | — |" in text  # no peer: dashes
+    assert "| mlp | 128 | Eigen, 1 | 0.60 | 80,000 | 0.66 | 0.10 | 6.0 | 0.40 | 1.50 | 4.0 |" in text
+    assert "| bn | 128 | Eigen, 1 | 3.50 | 13,714 | 0.66 | 0.35 | 10.0 | — | — | — |" in text  # no peer: dashes
     assert "AMD EPYC, AVX-512, capped at ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2" in text
     assert "`python -m fmnist.bench --peers`" in text
 

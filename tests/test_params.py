@@ -42,18 +42,22 @@ def test_the_committed_params_are_valid():
     for section in params.SECTIONS:
         params.load(section, ROOT / "params.yaml")
     assert params.load_seed(ROOT / "params.yaml") == 0
-    assert params.load_threads(ROOT / "params.yaml") == 2
+    # Every TensorFlow stage fixes its threads (and each model its kernels): the bytes must not follow the cores
+    assert [params.load(s, ROOT / "params.yaml").threads for s in ("train_mlp", "train_lenet", "evaluate")] == [1, 2, 2]
+    assert [params.load(f"train_{m}", ROOT / "params.yaml").onednn for m in ("mlp", "lenet")] == [False, True]
 
 
-@pytest.mark.parametrize("value, problem", [(0, "got 0; expected an integer >= 1"), ("two", "got 'two'; expected an integer >= 1"),
-                                            (DELETE, "missing; expected an integer >= 1")])
-def test_threads_must_be_a_positive_integer(params_file, value, problem):
+@pytest.mark.parametrize("key, value, problem", [
+    ("threads", 0, "got 0; expected an integer >= 1"), ("threads", "two", "got 'two'; expected an integer >= 1"),
+    ("threads", DELETE, "missing; expected an integer >= 1"), ("onednn", "yes", "got 'yes'; expected true or false"),
+    ("onednn", DELETE, "missing; expected true or false")])
+def test_threads_and_kernels_are_checked(params_file, key, value, problem):
     data = yaml.safe_load(params_file.read_text())
-    data.pop("threads") if value is DELETE else data.update(threads=value)
+    data["train_lenet"].pop(key) if value is DELETE else data["train_lenet"].update({key: value})
     params_file.write_text(yaml.safe_dump(data))
     with pytest.raises(UserError) as caught:
-        params.load_threads(params_file)
-    assert str(caught.value) == f"params.yaml: threads: {problem}"
+        params.load("train_lenet", params_file)
+    assert str(caught.value) == f"params.yaml: train_lenet.{key}: {problem}"
 
 
 def test_sections_load_as_typed_values(params_file):
