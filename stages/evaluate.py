@@ -97,12 +97,12 @@ def write_comparison_plots(tests: dict, histories: dict) -> None:
 
 
 def main():
-    p, threads = params.load("evaluate"), params.load_threads()
+    p = params.load("evaluate")
     import keras  # after the params check: a typo should not wait for TensorFlow
 
     from fmnist import training
 
-    training.use_threads(threads)
+    training.use_threads(p.threads)
 
     x_test, y_test = data.load("test")
     comparison, tests, histories = {}, {}, {}
@@ -118,7 +118,7 @@ def main():
         }
     write_json(paths.METRICS_DIR / "comparison.json", comparison)
     write_comparison_plots(tests, histories)
-    write_json(machine.fingerprint_file("evaluate"), machine.fingerprint(threads))
+    write_json(machine.fingerprint_file("evaluate"), machine.fingerprint(p.threads))
 
 
 if __name__ == "__main__":

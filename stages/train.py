@@ -16,7 +16,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
-from fmnist import data, machine, params, paths  # noqa: E402
+from fmnist import data, machine, params, paths, use_onednn  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import atomic_path, remove_stale_tmp, write_json, write_text  # noqa: E402
 
@@ -43,14 +43,14 @@ def main():
     if len(sys.argv) != 2 or sys.argv[1] not in paths.MODEL_NAMES:
         raise UserError(f"usage: python -m stages.train MODEL, with MODEL one of {', '.join(paths.MODEL_NAMES)}")
     model_name = sys.argv[1]
-    seed, threads = params.load_seed(), params.load_threads()
-    p = params.load(f"train_{model_name}")
+    seed, p = params.load_seed(), params.load(f"train_{model_name}")
+    use_onednn(p.onednn)  # before TensorFlow loads
 
     import keras  # TensorFlow loads only once params are valid: a typo should not wait for it
 
     from fmnist import models, training
 
-    training.make_deterministic(seed, threads)
+    training.make_deterministic(seed, p.threads)
     train, val = data.load("train"), data.load("val")
     model = models.build(model_name, p)
     model.summary()
@@ -84,7 +84,7 @@ def main():
         "class": paths.CLASS_NAMES[train[1][0]],
         "untrained": softmax_record(untrained), "trained": softmax_record(trained),
     })
-    write_json(machine.fingerprint_file(f"train_{model_name}"), machine.fingerprint(threads))
+    write_json(machine.fingerprint_file(f"train_{model_name}"), machine.fingerprint(p.threads))
 
 
 if __name__ == "__main__":
