@@ -44,7 +44,7 @@ PEER_VENV = Path(".bench-venv")
 PEER_REQUIREMENTS = ("torch==2.13.0", f"numpy=={machine.package_version(('numpy',))}")
 PEER_MODELS = ("mlp", "lenet", "dropout", "bn")  # the models fmnist/peers.py implements
 # Environment variables that cap or switch the kernels each framework runs (recorded with the results).
-ISA_CONTROLS = ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+ISA_CONTROLS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 
 
 def gemm_gflops(n=4096, repeats=5) -> float:
