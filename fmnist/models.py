@@ -8,8 +8,24 @@ N_FEATURES = 784
 N_CLASSES = 10
 
 
-def _channel_axes(x):
-    return list(range(x.shape.rank - 1))  # every axis but the last (channels)
+# Per-channel sums in blocks: XLA's CPU code sums a (values, 6) map down six strided columns; summed first as
+# 32 long rows, elementwise (vectorized, into an accumulator that stays in cache), then per channel, batch
+# norm's step on conv1's map takes 11.6 instead of 16.4 ms on an AVX2 CPU (README, Speed).
+SUM_BLOCKS = 32
+
+
+def _channel_sum(x):
+    """The sum over every axis but the last (channels): the first multiple of SUM_BLOCKS values of each channel
+    summed in SUM_BLOCKS rows, plus the few left over."""
+    channels = x.shape[-1]
+    values = tf.reshape(x, (-1, channels))
+    blocked = tf.shape(values)[0] // SUM_BLOCKS * SUM_BLOCKS
+    rows = tf.reduce_sum(tf.reshape(values[:blocked], (SUM_BLOCKS, -1)), 0)  # each row: whole channel groups
+    return tf.reduce_sum(tf.reshape(rows, (-1, channels)), 0) + tf.reduce_sum(values[blocked:], 0)
+
+
+def _values_per_channel(x):
+    return tf.cast(tf.size(x) // tf.shape(x)[-1], x.dtype)
 
 
 # Batch norm's training step, forward and backward, each compiled by XLA into a few fused passes over the
@@ -17,19 +33,20 @@ def _channel_axes(x):
 # kernel is oneDNN's, which is slower still on maps of 6 to 16 channels (README, Speed).
 @tf.function(jit_compile=True)
 def _normalize_batch(x, gamma, beta, epsilon):
-    mean = tf.reduce_mean(x, _channel_axes(x))
+    n = _values_per_channel(x)
+    mean = _channel_sum(x) / n
     centered = x - mean
-    variance = tf.reduce_mean(tf.square(centered), _channel_axes(x))  # biased, as Keras's (two passes: stable)
+    variance = _channel_sum(tf.square(centered)) / n  # biased, as Keras's (two passes: stable)
     inv_std = tf.math.rsqrt(variance + epsilon)
     return centered * (gamma * inv_std) + beta, mean, variance, inv_std
 
 
 @tf.function(jit_compile=True)
 def _normalize_batch_gradient(d_out, x, mean, inv_std, gamma):
-    n = tf.cast(tf.size(x) // tf.shape(x)[-1], x.dtype)  # values per channel
+    n = _values_per_channel(x)
     centered = x - mean  # recomputed inside the fused pass rather than kept from the forward pass
-    d_beta = tf.reduce_sum(d_out, _channel_axes(x))
-    d_gamma = tf.reduce_sum(d_out * centered, _channel_axes(x)) * inv_std
+    d_beta = _channel_sum(d_out)
+    d_gamma = _channel_sum(d_out * centered) * inv_std
     scale = gamma * inv_std
     d_x = (d_out * scale - scale * d_beta / n) - centered * (scale * d_gamma * inv_std / n)
     return d_x, d_gamma, d_beta

@@ -55,6 +55,17 @@ def test_softmax_output_sums_to_one(name):
     assert out.shape == (3, 10) and np.allclose(out.sum(axis=1), 1, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (64, 4, 4, 6), (37, 12, 12, 6), (3, 1, 1, 120)])
+def test_channel_sum_in_blocks_is_the_sum_over_all_but_the_channel_axis(shape):
+    import numpy as np
+    import tensorflow as tf
+
+    # Fewer values than blocks, an exact multiple of them, and a multiple plus a remainder.
+    x = np.random.default_rng(1).normal(1, 2, shape).astype(np.float32)
+    expected = x.astype(np.float64).sum(axis=tuple(range(len(shape) - 1)))
+    assert np.allclose(models._channel_sum(tf.constant(x)).numpy(), expected, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("shape", [(37, 12, 12, 6), (37, 84)])
 def test_fast_batch_norm_equals_keras_batch_norm(shape):
     """Outputs, gradients, moving averages and inference of the hand-written training step agree with Keras's
