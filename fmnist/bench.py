@@ -1,6 +1,6 @@
 """`make bench`: how fast the pipeline is on this machine, and how far from the compute floor.
 
-    python -m fmnist.bench [--epochs 4] [--no-pipeline] [--peers [--rounds 1] [--peer-threads N]] [--readme]
+    python -m fmnist.bench [--epochs 4] [--no-pipeline] [--peers [--rounds 3] [--peer-threads N]] [--readme]
 
 Per model: seconds per epoch (the median over epochs after the first, which also traces the graph), samples
 per second, training FLOPs per sample counted from the layer shapes, and the ratio of the epoch time to its
@@ -13,8 +13,9 @@ peak memory. Needs data/processed (run the pipeline once first). Writes benchmar
 
 With --peers (`make bench PEERS=1`), every model is also trained by a plain PyTorch eager loop
 (fmnist/peers.py) on the same data and batch size, in the same run, each project measurement followed by the
-peer's: the table gains PyTorch's s/epoch and the ratio project / PyTorch. PyTorch is not a dependency of the
-project: the bench installs it, pinned, in its own environment, .bench-venv, when that is missing.
+peer's, three rounds by default: the table gains PyTorch's s/epoch and the ratio project / PyTorch, the median of
+the rounds with its range. PyTorch is not a dependency of the project: the bench installs it, pinned, in its own
+environment, .bench-venv, when that is missing.
 """
 import argparse
 import json
@@ -45,6 +46,10 @@ PEER_REQUIREMENTS = ("torch==2.13.0", f"numpy=={machine.package_version(('numpy'
 PEER_MODELS = ("mlp", "lenet", "dropout", "bn")  # the models fmnist/peers.py implements
 # Environment variables that cap or switch the kernels each framework runs (recorded with the results).
 ISA_CONTROLS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+# Project/peer pairs per model with --peers. On a shared 2-core machine both frameworks' epochs drift by up to
+# +-25 % within minutes, so one pair's ratio can land either side of 1 (README, Speed); three give a median and
+# a range.
+PEER_ROUNDS = 3
 
 
 def gemm_gflops(n=4096, repeats=5) -> float:
@@ -268,18 +273,27 @@ def bench_with_peer(name: str, epochs: int, gflops: float, python: Path, rounds:
         for (p, q), r in zip(runs, ratios)]}
 
 
-def main():
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per model; the first is not counted")
     parser.add_argument("--no-pipeline", action="store_true", help="skip timing dvc repro")
     parser.add_argument("--readme", action="store_true", help="put the table of benchmarks/latest.json in README.md")
     parser.add_argument("--peers", action="store_true",
                         help="also time PyTorch eager on every model (installs it in .bench-venv if missing)")
-    parser.add_argument("--rounds", type=int, default=1, help="with --peers: project/peer pairs per model")
+    parser.add_argument("--rounds", type=int, help=f"with --peers: project/peer pairs per model (default {PEER_ROUNDS})")
     parser.add_argument("--peer-threads", type=int, help="with --peers: PyTorch's threads (default: every core)")
     parser.add_argument("--only-peered", action="store_true",
                         help="with --peers: skip the models without a peer and the data-size series")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = PEER_ROUNDS if args.peers else 1
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, not {args.rounds}")
+    return args
+
+
+def main():
+    args = parse_args()
     if args.readme:
         replace_readme_block(README_START, README_END, table(json.loads(OUT.read_text())))
         return

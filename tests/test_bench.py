@@ -43,6 +43,14 @@ def test_table_gives_the_median_ratio_and_its_range_over_rounds():
     assert "| 1.60 | 1.50 (1.20–1.80) | 4.7 |" in bench.table(result)
 
 
+def test_peers_take_several_rounds_unless_told_otherwise():
+    assert bench.parse_args(["--peers"]).rounds == bench.PEER_ROUNDS > 1  # one pair's ratio is noise
+    assert bench.parse_args(["--peers", "--rounds", "1"]).rounds == 1
+    assert bench.parse_args([]).rounds == 1  # without a peer there is nothing to alternate with
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--peers", "--rounds", "0"])
+
+
 def test_table_without_peers_is_the_old_table():
     result = fake_result(mlp=model_result(0.60, 0.10))
     del result["cpu"], result["command"]
