@@ -129,7 +129,9 @@ def bench_pipeline() -> dict:
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
         env = dict(os.environ, **{PEAK_MEMORY_LOG_ENV: log.name})
         start = time.perf_counter()
-        subprocess.run(["dvc", "repro", "-f"], check=True, env=env, stdout=subprocess.DEVNULL)
+        if subprocess.run(["dvc", "repro", "-f"], env=env, stdout=subprocess.DEVNULL).returncode:
+            raise SystemExit(f"bench: `dvc repro -f` failed (its error is above); the models' numbers are in {OUT}, "
+                             "without the pipeline's")
         full = time.perf_counter() - start
         peaks = {entry["stage"]: entry["peak_mib"] for entry in map(json.loads, log.read().splitlines())}
     start = time.perf_counter()
@@ -320,6 +322,7 @@ def main():
         result["lenet_seconds_per_epoch_by_train_size"] = bench_data_sizes(
             args.epochs, gflops, n_train, full_size_seconds=result["models"]["lenet"]["seconds_per_epoch"])
     if not args.no_pipeline:
+        write_json(OUT, result)  # the models' numbers survive a pipeline run that fails
         result["pipeline"] = bench_pipeline()
     write_json(OUT, result)
     print(table(result))

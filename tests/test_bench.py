@@ -141,3 +141,12 @@ def test_pipeline_wall_is_compared_with_its_training_epochs(tmp_path, monkeypatc
                           "noop_repro_seconds": 0.8, "peak_memory_mib": {"train mlp": 1373}}
     assert (f"`dvc repro -f` (all stages): {1.2 * expected:.0f} s, 1.20× its training epochs ({expected:.0f} s); "
             "no-op `dvc repro`: 0.8 s.") in bench.table(result)
+
+
+def test_a_failing_pipeline_run_stops_the_bench_with_a_clear_error(monkeypatch):
+    class Failed:
+        returncode = 1
+
+    monkeypatch.setattr(bench.subprocess, "run", lambda *args, **kwargs: Failed())
+    with pytest.raises(SystemExit, match=r"`dvc repro -f` failed .* the models' numbers are in benchmarks/latest.json"):
+        bench.bench_pipeline()
