@@ -20,7 +20,6 @@ import zipfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
 import numpy as np  # noqa: E402
-from sklearn.metrics import classification_report, confusion_matrix  # noqa: E402
 
 from fmnist import data, evaluation, machine, params, paths, plots  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
@@ -52,9 +51,9 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
     probabilities = training.predict(model, x_test, batch_size)
     predictions = probabilities.argmax(axis=1)
     test = evaluation.test_scores(probabilities, y_test)
-    report = classification_report(y_test, predictions, labels=range(len(paths.CLASS_NAMES)),
-                                   target_names=paths.CLASS_NAMES, output_dict=True, zero_division=0)
-    test["per_class"] = {c: {k: report[c][k] for k in ("precision", "recall", "f1-score")} for c in paths.CLASS_NAMES}
+    matrix = evaluation.confusion_matrix(y_test, predictions, len(paths.CLASS_NAMES))
+    scores = evaluation.per_class_scores(matrix)
+    test["per_class"] = {c: {k: float(v[i]) for k, v in scores.items()} for i, c in enumerate(paths.CLASS_NAMES)}
     print(f"{name}: test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f}")
 
     plots_dir, metrics_dir = paths.model_plots_dir(name), paths.model_metrics_dir(name)
@@ -62,7 +61,6 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
         remove_stale_tmp(folder)
     write_json(metrics_dir / "test.json", test)
     write_text(plots_dir / "confusion.csv", confusion_csv(y_test, predictions))
-    matrix = confusion_matrix(y_test, predictions, labels=range(len(paths.CLASS_NAMES)))
     plots.confusion_matrix(matrix, paths.CLASS_NAMES, f"{paths.MODEL_TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")
     plots.image_grid(
         x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
