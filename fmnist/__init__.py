@@ -19,3 +19,23 @@ def use_onednn(onednn: bool) -> None:
         raise RuntimeError(f"TensorFlow is already loaded with TF_ENABLE_ONEDNN_OPTS="
                            f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS')}; choose the kernels before importing it")
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = wanted
+
+
+# Packages Keras and TensorFlow import when they are installed, for integrations this project does not use
+# (scikit-learn wrappers, pandas and SciPy-sparse inputs, matplotlib image galleries). Hidden while Keras
+# loads, they take its import from 3.6-4.0 to 2.0-2.1 s, in each of the five TensorFlow stages.
+KERAS_UNUSED_IMPORTS = ("sklearn", "scipy", "pandas", "matplotlib")
+
+
+def import_keras():
+    """Keras, imported without the packages of KERAS_UNUSED_IMPORTS that are not loaded yet: they stay
+    importable afterwards, by the project and by Keras, only Keras's integrations with them stay off."""
+    hidden = [name for name in KERAS_UNUSED_IMPORTS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # `import name` now raises ImportError, which Keras and TensorFlow catch
+    try:
+        import keras
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+    return keras

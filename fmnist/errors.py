@@ -4,7 +4,7 @@ import os
 import resource
 import sys
 
-# When set (by `make bench`), each stage appends its peak memory to this file as a JSON line.
+# When set (by `make bench`), each stage appends its peak memory and wall time to this file as a JSON line.
 PEAK_MEMORY_LOG_ENV = "FMNIST_PEAK_MEMORY_LOG"
 
 
@@ -13,13 +13,21 @@ class UserError(Exception):
     input and what is wrong with it."""
 
 
+def process_seconds() -> float:
+    """Wall seconds since this process started (Linux): with the interpreter's start-up and every import."""
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
+        started = int(stat.read().rsplit(")", 1)[1].split()[19]) / ticks_per_second  # field 22: start time
+        return float(uptime.read().split()[0]) - started
+
+
 def _log_peak_memory() -> None:
     log = os.environ.get(PEAK_MEMORY_LOG_ENV)
     if log:
         stage = " ".join([os.path.splitext(os.path.basename(sys.argv[0]))[0], *sys.argv[1:]])
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
         with open(log, "a") as file:
-            file.write(json.dumps({"stage": stage, "peak_mib": peak_mib}) + "\n")
+            file.write(json.dumps({"stage": stage, "peak_mib": peak_mib, "seconds": process_seconds()}) + "\n")
 
 
 def run_stage(main) -> None:

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 
 import numpy as np  # noqa: E402
 
-from fmnist import data, evaluation, machine, params, paths, plots  # noqa: E402
+from fmnist import data, evaluation, import_keras, machine, params, paths, plots  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
 from fmnist.results import non_keras_classes, read_history, read_json  # noqa: E402
@@ -96,7 +96,7 @@ def write_comparison_plots(tests: dict, histories: dict) -> None:
 
 def main():
     p = params.load("evaluate")
-    import keras  # after the params check: a typo should not wait for TensorFlow
+    keras = import_keras()  # after the params check: a typo should not wait for TensorFlow
 
     from fmnist import training
 

@@ -16,7 +16,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
-from fmnist import data, machine, params, paths, use_onednn  # noqa: E402
+from fmnist import data, import_keras, machine, params, paths, use_onednn  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import atomic_path, remove_stale_tmp, write_json, write_text  # noqa: E402
 
@@ -46,7 +46,7 @@ def main():
     seed, p = params.load_seed(), params.load(f"train_{model_name}")
     use_onednn(p.onednn)  # before TensorFlow loads
 
-    import keras  # TensorFlow loads only once params are valid: a typo should not wait for it
+    keras = import_keras()  # TensorFlow loads only once params are valid: a typo should not wait for it
 
     from fmnist import models, training
 

@@ -150,3 +150,20 @@ def test_a_failing_pipeline_run_stops_the_bench_with_a_clear_error(monkeypatch):
     monkeypatch.setattr(bench.subprocess, "run", lambda *args, **kwargs: Failed())
     with pytest.raises(SystemExit, match=r"`dvc repro -f` failed .* the models' numbers are in benchmarks/latest.json"):
         bench.bench_pipeline()
+
+
+def test_the_pipeline_table_gives_each_stage_its_seconds_and_dvc_the_rest():
+    result = fake_result(mlp=model_result(0.60, 0.10))
+    result["pipeline"] = {"full_repro_seconds": 100.0, "training_epochs_seconds": 60.0, "noop_repro_seconds": 0.8,
+                          "peak_memory_mib": {"preprocess": 455, "train mlp": 1373},
+                          "stage_seconds": {"preprocess": 5.25, "train mlp": 80.0}}
+    text = bench.table(result)
+    assert "Each stage's process, start to end: 85 s in all; the other 15 s are DVC's" in text
+    assert "| preprocess | 455 | 5.2 |" in text and "| train mlp | 1,373 | 80.0 |" in text
+
+
+def test_a_stage_measures_its_seconds_from_the_start_of_its_process():
+    code = "import time; time.sleep(0.5); from fmnist.errors import process_seconds; print(process_seconds())"
+    seconds = float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True,
+                                   text=True).stdout)
+    assert 0.5 <= seconds < 30

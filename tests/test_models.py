@@ -1,4 +1,7 @@
 """The four architectures: parameter counts and every layer's output shape, as the assignment specifies."""
+import subprocess
+import sys
+
 import keras
 import pytest
 
@@ -131,3 +134,19 @@ def test_batch_norm_model_trains_with_the_fast_layer_and_saves_plain_keras(tmp_p
 def test_models_without_the_fast_layer_are_saved_as_they_are():
     model = build("lenet")
     assert models.standard_keras(model) is model
+
+
+def test_keras_imports_without_its_unused_integrations_which_stay_importable():
+    # a fresh process: this one has loaded Keras already
+    code = """
+import sys, time
+import matplotlib  # loaded before: must stay the module it is
+from fmnist import import_keras
+keras = import_keras()
+assert sys.modules["matplotlib"] is matplotlib
+assert not [name for name in ("sklearn", "scipy", "pandas") if name in sys.modules]
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+assert model(keras.ops.ones((1, 3))).shape == (1, 2)
+import pandas, scipy.stats, sklearn.model_selection  # importable as ever
+"""
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
