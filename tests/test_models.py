@@ -139,7 +139,7 @@ def test_models_without_the_fast_layer_are_saved_as_they_are():
 def test_keras_imports_without_its_unused_integrations_which_stay_importable():
     # a fresh process: this one has loaded Keras already
     code = """
-import sys, time
+import sys
 import matplotlib  # loaded before: must stay the module it is
 from fmnist import import_keras
 keras = import_keras()
