@@ -55,7 +55,7 @@ def main():
 
     seed = params.load_seed()
     training.make_deterministic(seed, p.threads)
-    train, val = data.load("train"), data.load("val")
+    train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
     model = models.build(args.model, p)
     training.compile_model(model, p, n_train=len(train[0]))
     logdir = Path(tempfile.mkdtemp(prefix="op-profile-"))

@@ -18,19 +18,39 @@ def _save(fig, path) -> None:
     plt.close(fig)
 
 
+def mosaic(images, columns: int = 5, gap_x: int = 3, gap_y: int = 6) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Square images side by side in one array, row after row, each scaled to [0, 1] by its own range (as imshow
+    scales a single image; a constant image is 0), with NaN in the gaps: gap_x pixels between columns, gap_y
+    above every row (room for titles). Also each image's (top, left) corner."""
+    side = np.asarray(images[0]).size ** 0.5
+    if not side.is_integer():
+        raise ValueError(f"images of {np.asarray(images[0]).size} pixels are not square")
+    side, rows = int(side), -(-len(images) // columns)
+    out = np.full((rows * (gap_y + side), columns * (side + gap_x) - gap_x), np.nan)
+    corners = []
+    for i, image in enumerate(images):
+        image = np.asarray(image, dtype=np.float64).reshape(side, side)
+        low, high = image.min(), image.max()
+        top, left = gap_y + (i // columns) * (gap_y + side), (i % columns) * (side + gap_x)
+        out[top:top + side, left:left + side] = (image - low) / (high - low) if high > low else 0.0
+        corners.append((top, left))
+    return out, corners
+
+
 def image_grid(images, titles, suptitle: str, path, title_colors=None) -> None:
     """A 5 x 5 grid of 28 x 28 images, each with its title, no axes (assignment 2.1 and 3.3.3)."""
-    # A fixed layout and plain text titles: tight_layout and axes titles measure every artist, which took
-    # half of this figure's time.
-    fig, axes = plt.subplots(5, 5, figsize=(9, 10), gridspec_kw={
-        "left": 0.02, "right": 0.98, "bottom": 0.01, "top": 0.92, "wspace": 0.1, "hspace": 0.25})
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
-            ax.text(0.5, 1.02, titles[i], fontsize=8, color=title_colors[i] if title_colors else "black",
-                    ha="center", va="bottom", transform=ax.transAxes)
-    fig.suptitle(suptitle, fontsize=13)
+    # One mosaic on one axes, the titles as text (white gaps between images): 25 axes took ~3/4 of the time.
+    pixels, corners = mosaic(images)
+    fig = plt.figure(figsize=(9, 10))
+    ax = fig.add_axes((0.02, 0.01, 0.96, 0.94))
+    ax.axis("off")
+    ax.imshow(pixels, cmap=plt.get_cmap("gray_r").with_extremes(bad="white"), vmin=0, vmax=1,
+              interpolation="nearest")
+    side = np.asarray(images[0]).size ** 0.5
+    for (top, left), title, i in zip(corners, titles, range(len(corners))):
+        ax.text(left + side / 2, top - 1, title, fontsize=8, ha="center", va="bottom",
+                color=title_colors[i] if title_colors else "black")
+    fig.suptitle(suptitle, fontsize=13, y=0.985)
     _save(fig, path)
 
 
@@ -48,7 +68,8 @@ def confusion_matrix(matrix, class_names, title: str, path) -> None:
         ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
                 color="white" if count > threshold else "black")
     ax.set_title(title)
-    fig.tight_layout()
+    # Fixed margins, room for the rotated class names: tight_layout measures every artist, ~1/4 of the time.
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.16, top=0.94)
     _save(fig, path)
 
 
@@ -62,7 +83,7 @@ def train_vs_validation(epochs, train, validation, quantity: str, title: str, pa
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.92)  # fixed: tight_layout took ~1/3 of the time
     _save(fig, path)
 
 

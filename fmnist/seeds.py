@@ -48,7 +48,9 @@ def train_with_seeds(name: str, seeds: list[int], inference_batch: int) -> dict:
     use_onednn(p.onednn)
     from fmnist import models, training
 
-    train, val, test = data.load("train"), data.load("val"), data.load("test")
+    training.use_threads(p.threads)  # before TensorFlow's first op
+    train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
+    test = data.load("test")
     runs = []
     for seed in seeds:
         training.make_deterministic(seed, p.threads)

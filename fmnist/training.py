@@ -12,6 +12,9 @@ INFERENCE_BATCH = 2048
 # wait up to ~1.7 s with both cores idle (LeNet-5 with batch norm took 5.1 s or 3.4 s per epoch depending on it).
 _NO_AUTOTUNE = tf.data.Options()
 _NO_AUTOTUNE.autotune.enabled = False
+# The input pipelines' functions have no Python control flow on tensors: traced as they are, without
+# AutoGraph's rewrite of their source, which took ~0.3 s per process.
+_as_written = tf.autograph.experimental.do_not_convert
 
 
 def make_deterministic(seed: int, threads: int) -> None:
@@ -26,6 +29,13 @@ def use_threads(threads: int) -> None:
     """Split every TensorFlow op over `threads` threads, whatever the number of cores."""
     if tf.config.threading.get_intra_op_parallelism_threads() != threads:  # settable only before TF's first op
         tf.config.threading.set_intra_op_parallelism_threads(threads)
+
+
+def as_tensors(arrays: tuple) -> tuple:
+    """A split's numpy arrays as TensorFlow tensors, made once and then read by fit, final_metrics and predict
+    without another copy: tf.constant copies every numpy array it is given, and each copy of the 150 MB of
+    training features took 0.3-0.5 s in a stage's new process (page faults on memory new to it)."""
+    return tuple(tf.constant(a) for a in arrays)
 
 
 def targets(labels, loss: str):
@@ -100,12 +110,13 @@ def shuffled_epochs(x, y, batch_size: int, seed: int) -> tf.data.Dataset:
     the MLP's epoch ~20 % longer (README, Speed). Read with one iterator for all epochs: fit's steps_per_epoch."""
     arrays, n = (tf.constant(x), tf.constant(y)), len(x)
 
+    @_as_written
     def permuted(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, epoch]))
         return tuple(tf.gather(a, order) for a in arrays)
 
     dataset = tf.data.Dataset.counter().map(permuted).prefetch(1).flat_map(
-        lambda *rows: _sliced(rows, batch_size))
+        _as_written(lambda *rows: _sliced(rows, batch_size)))
     return dataset.with_options(_NO_AUTOTUNE)
 
 
@@ -121,10 +132,10 @@ def _sliced(arrays: tuple, batch_size: int) -> tf.data.Dataset:
 
 
 def batches(x, y=None, batch_size: int = INFERENCE_BATCH) -> tf.data.Dataset:
-    """x (and y) in batches, in order: for validation and inference."""
+    """x (and y), numpy arrays or tensors, in batches, in order: for validation and inference."""
     dataset = _sliced(tuple(tf.constant(a) for a in ((x,) if y is None else (x, y))), batch_size)
     if y is None:
-        dataset = dataset.map(lambda x: x)  # a 1-tuple would reach the model as a tuple
+        dataset = dataset.map(_as_written(lambda x: x))  # a 1-tuple would reach the model as a tuple
     return dataset.with_options(_NO_AUTOTUNE)
 
 

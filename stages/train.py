@@ -51,7 +51,7 @@ def main():
     from fmnist import models, training
 
     training.make_deterministic(seed, p.threads)
-    train, val = data.load("train"), data.load("val")
+    train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
     model = models.build(model_name, p)
     model.summary()
     training.compile_model(model, p, n_train=len(train[0]))
@@ -77,6 +77,7 @@ def main():
     write_json(metrics_dir / "timing.json", {
         "seconds_per_epoch": statistics.median(later),
         "seconds_first_epoch": timer.seconds[0],
+        "seconds_all_epochs": sum(timer.seconds),
         "samples_per_second": len(train[0]) / statistics.median(later),
     })
     write_text(metrics_dir / "layers.md", layers_markdown(model_name, models.layer_table(saved), trainable))
