@@ -14,17 +14,40 @@ and metrics/machine/evaluate.json: the machine's fingerprint (fmnist/machine.py)
 """
 import csv
 import io
+import multiprocessing
 import os
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
 import numpy as np  # noqa: E402
 
-from fmnist import data, evaluation, import_keras, machine, params, paths, plots  # noqa: E402
+from fmnist import data, evaluation, import_keras, machine, params, paths  # noqa: E402
 from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
 from fmnist.results import non_keras_classes, read_history, read_json  # noqa: E402
+
+def _draw(figure: str, *args, **kwargs) -> None:
+    """One figure of fmnist.plots, in a figure process: this stage's own process never imports matplotlib."""
+    from fmnist import plots
+
+    getattr(plots, figure)(*args, **kwargs)
+
+
+def _start_figure_process() -> None:
+    import fmnist.plots  # noqa: F401  matplotlib loads while the stage imports TensorFlow
+
+
+def figure_processes() -> ProcessPoolExecutor:
+    """Two processes that draw the stage's 19 figures while it loads and runs the models: the figures took
+    ~3 s of one core, after the predictions, with the other core idle. Spawned, not forked, and before
+    TensorFlow loads: a fork of a process running TensorFlow's threads may deadlock."""
+    processes = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(2):  # each submit starts a process while none is idle: both load matplotlib now
+        processes.submit(_start_figure_process)
+    return processes
+
 
 def confusion_csv(labels, predictions) -> str:
     out = io.StringIO()
@@ -34,7 +57,8 @@ def confusion_csv(labels, predictions) -> str:
     return out.getvalue()
 
 
-def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
+def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -> dict:
+    """Model `name`'s test metrics and files; its figures are handed to `figures` (figure_processes)."""
     from fmnist import training
 
     model_path = paths.model_file(name)
@@ -61,20 +85,22 @@ def evaluate_model(keras, name: str, x_test, y_test, batch_size: int) -> dict:
         remove_stale_tmp(folder)
     write_json(metrics_dir / "test.json", test)
     write_text(plots_dir / "confusion.csv", confusion_csv(y_test, predictions))
-    plots.confusion_matrix(matrix, paths.CLASS_NAMES, f"{paths.MODEL_TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")
-    plots.image_grid(
-        x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
+    drawn = [figures.submit(_draw, "confusion_matrix", matrix, paths.CLASS_NAMES,
+                            f"{paths.MODEL_TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")]
+    drawn.append(figures.submit(
+        _draw, "image_grid", x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
         f"{paths.MODEL_TITLES[name]}: first 25 test images (mistakes in red)", plots_dir / "predictions.png",
-        title_colors=["black" if t == p else "red" for t, p in zip(y_test[:25], predictions[:25])])
+        title_colors=["black" if t == p else "red" for t, p in zip(y_test[:25], predictions[:25])]))
     history = read_history(plots_dir / "history.csv")
     epochs = [int(e) + 1 for e in history["epoch"]]
     for quantity in ("loss", "accuracy"):
-        plots.train_vs_validation(epochs, history[quantity], history[f"val_{quantity}"], quantity,
-                                  f"{paths.MODEL_TITLES[name]}: {quantity} per epoch", plots_dir / f"{quantity}.png")
-    return test
+        drawn.append(figures.submit(
+            _draw, "train_vs_validation", epochs, history[quantity], history[f"val_{quantity}"], quantity,
+            f"{paths.MODEL_TITLES[name]}: {quantity} per epoch", plots_dir / f"{quantity}.png"))
+    return test, drawn
 
 
-def write_comparison_plots(tests: dict, histories: dict) -> None:
+def write_comparison_plots(figures, tests: dict, histories: dict) -> list:
     """The four models in one chart each: test accuracy, validation loss and accuracy per epoch."""
     folder = paths.PLOTS_DIR / "comparison"
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,38 +111,43 @@ def write_comparison_plots(tests: dict, histories: dict) -> None:
     writer.writerow(["model", "test_accuracy"])
     writer.writerows((titles[name], test["accuracy"]) for name, test in tests.items())
     write_text(folder / "test_accuracy.csv", out.getvalue())
-    plots.accuracy_bars({titles[name]: test["accuracy"] for name, test in tests.items()},
-                        "Test accuracy by model", folder / "test_accuracy.png")
+    drawn = [figures.submit(_draw, "accuracy_bars", {titles[name]: test["accuracy"] for name, test in tests.items()},
+                            "Test accuracy by model", folder / "test_accuracy.png")]
     for quantity in ("loss", "accuracy"):
         curves = {titles[name]: ([int(e) + 1 for e in history["epoch"]], history[f"val_{quantity}"])
                   for name, history in histories.items()}
-        plots.curves_by_model(curves, f"validation {quantity}", f"Validation {quantity} per epoch, by model",
-                              folder / f"val_{quantity}.png")
+        drawn.append(figures.submit(_draw, "curves_by_model", curves, f"validation {quantity}",
+                                    f"Validation {quantity} per epoch, by model", folder / f"val_{quantity}.png"))
+    return drawn
 
 
 def main():
     p = params.load("evaluate")
-    keras = import_keras()  # after the params check: a typo should not wait for TensorFlow
+    with figure_processes() as figures:  # every figure written when this block ends
+        keras = import_keras()  # after the params check: a typo should not wait for TensorFlow
 
-    from fmnist import training
+        from fmnist import training
 
-    training.use_threads(p.threads)
+        training.use_threads(p.threads)
 
-    x_test, y_test = data.load("test")
-    comparison, tests, histories = {}, {}, {}
-    for name in paths.MODEL_NAMES:
-        test = tests[name] = evaluate_model(keras, name, x_test, y_test, p.batch_size)
-        histories[name] = read_history(paths.model_plots_dir(name) / "history.csv")
-        train = read_json(paths.model_metrics_dir(name) / "train.json")
-        comparison[name] = {
-            "params": train["params"], "epochs": train["epochs"],
-            "train_accuracy": train["train_accuracy"], "val_accuracy": train["val_accuracy"],
-            "test_accuracy": test["accuracy"],
-            "train_val_gap": train["train_accuracy"] - train["val_accuracy"],  # > 0: fits train better than unseen data
-        }
-    write_json(paths.METRICS_DIR / "comparison.json", comparison)
-    write_comparison_plots(tests, histories)
-    write_json(machine.fingerprint_file("evaluate"), machine.fingerprint(p.threads))
+        x_test, y_test = data.load("test")
+        comparison, tests, histories, drawn = {}, {}, {}, []
+        for name in paths.MODEL_NAMES:
+            tests[name], model_figures = evaluate_model(keras, figures, name, x_test, y_test, p.batch_size)
+            drawn += model_figures
+            histories[name] = read_history(paths.model_plots_dir(name) / "history.csv")
+            train = read_json(paths.model_metrics_dir(name) / "train.json")
+            comparison[name] = {
+                "params": train["params"], "epochs": train["epochs"],
+                "train_accuracy": train["train_accuracy"], "val_accuracy": train["val_accuracy"],
+                "test_accuracy": tests[name]["accuracy"],
+                "train_val_gap": train["train_accuracy"] - train["val_accuracy"],  # > 0: fits train better than unseen data
+            }
+        write_json(paths.METRICS_DIR / "comparison.json", comparison)
+        drawn += write_comparison_plots(figures, tests, histories)
+        write_json(machine.fingerprint_file("evaluate"), machine.fingerprint(p.threads))
+        for figure in drawn:
+            figure.result()  # a figure that failed fails the stage, with its error
 
 
 if __name__ == "__main__":

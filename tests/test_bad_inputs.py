@@ -353,7 +353,7 @@ def test_keras_model_with_python_code_is_not_run(tmp_path, monkeypatch, keras):
     lambda_model(keras, tmp_path / "models" / "mlp.keras", marker)
     x, y = np.zeros((5, 784), np.float32), np.zeros(5, np.uint8)
     with pytest.raises(UserError, match="Lambda"):
-        evaluate.evaluate_model(keras, "mlp", x, y, batch_size=5)
+        evaluate.evaluate_model(keras, None, "mlp", x, y, batch_size=5)  # no figures: it stops before them
     assert not marker.exists()
     keras.saving.load_model(tmp_path / "models" / "mlp.keras", safe_mode=False)  # what safe_mode prevents
     assert marker.exists()
@@ -366,4 +366,4 @@ def test_unloadable_keras_model_is_one_error_line(tmp_path, monkeypatch, keras):
     (tmp_path / "models").mkdir()
     lambda_model(keras, tmp_path / "models" / "mlp.keras", tmp_path / "executed")
     with pytest.raises(UserError, match=r"^models/mlp\.keras: "):
-        evaluate.evaluate_model(keras, "mlp", np.zeros((5, 784), np.float32), np.zeros(5, np.uint8), batch_size=5)
+        evaluate.evaluate_model(keras, None, "mlp", np.zeros((5, 784), np.float32), np.zeros(5, np.uint8), batch_size=5)
