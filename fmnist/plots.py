@@ -18,14 +18,20 @@ def _save(fig, path) -> None:
     plt.close(fig)
 
 
+def square_side(image) -> int:
+    """The side of a square image given flat or 2-D; ValueError if its pixels cannot make a square."""
+    pixels = np.asarray(image).size
+    side = round(pixels ** 0.5)
+    if side * side != pixels:
+        raise ValueError(f"images of {pixels} pixels are not square")
+    return side
+
+
 def mosaic(images, columns: int = 5, gap_x: int = 3, gap_y: int = 6) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Square images side by side in one array, row after row, each scaled to [0, 1] by its own range (as imshow
     scales a single image; a constant image is 0), with NaN in the gaps: gap_x pixels between columns, gap_y
     above every row (room for titles). Also each image's (top, left) corner."""
-    side = np.asarray(images[0]).size ** 0.5
-    if not side.is_integer():
-        raise ValueError(f"images of {np.asarray(images[0]).size} pixels are not square")
-    side, rows = int(side), -(-len(images) // columns)
+    side, rows = square_side(images[0]), -(-len(images) // columns)
     out = np.full((rows * (gap_y + side), columns * (side + gap_x) - gap_x), np.nan)
     corners = []
     for i, image in enumerate(images):
@@ -46,8 +52,8 @@ def image_grid(images, titles, suptitle: str, path, title_colors=None) -> None:
     ax.axis("off")
     ax.imshow(pixels, cmap=plt.get_cmap("gray_r").with_extremes(bad="white"), vmin=0, vmax=1,
               interpolation="nearest")
-    side = np.asarray(images[0]).size ** 0.5
-    for (top, left), title, i in zip(corners, titles, range(len(corners))):
+    side = square_side(images[0])
+    for i, ((top, left), title) in enumerate(zip(corners, titles)):
         ax.text(left + side / 2, top - 1, title, fontsize=8, ha="center", va="bottom",
                 color=title_colors[i] if title_colors else "black")
     fig.suptitle(suptitle, fontsize=13, y=0.985)

@@ -28,6 +28,7 @@ from fmnist.errors import UserError, run_stage  # noqa: E402
 from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
 from fmnist.results import non_keras_classes, read_history, read_json  # noqa: E402
 
+
 def _draw(figure: str, *args, **kwargs) -> None:
     """One figure of fmnist.plots, in a figure process: this stage's own process never imports matplotlib."""
     from fmnist import plots
@@ -57,8 +58,9 @@ def confusion_csv(labels, predictions) -> str:
     return out.getvalue()
 
 
-def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -> dict:
-    """Model `name`'s test metrics and files; its figures are handed to `figures` (figure_processes)."""
+def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -> tuple[dict, list]:
+    """Model `name`'s test metrics and files; its figures are handed to `figures` (figure_processes), and
+    returned as futures, with the metrics."""
     from fmnist import training
 
     model_path = paths.model_file(name)
