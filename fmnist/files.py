@@ -2,6 +2,7 @@
 stage never leaves a file that a later stage could take for a finished one."""
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,3 +41,11 @@ def write_json(path, data) -> None:
 def write_text(path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def replace_marked_block(path, start: str, end: str, body: str) -> None:
+    """Put `body` between the marker lines `start` and `end` of a text file (a generated block, never typed)."""
+    path = Path(path)
+    block = f"{start}\n{body}\n{end}"
+    pattern = re.escape(start) + ".*?" + re.escape(end)
+    write_text(path, re.sub(pattern, lambda _: block, path.read_text(), flags=re.S))

@@ -3,7 +3,8 @@ on the assignment's data, analytic gradients checked against central finite diff
 import numpy as np
 
 from fmnist import backprop, machine, params, paths
-from fmnist.errors import UserError, run_stage
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
 from fmnist.files import write_json
 
 

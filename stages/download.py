@@ -13,7 +13,8 @@ import urllib.request
 from pathlib import Path
 
 from fmnist import params, paths
-from fmnist.errors import UserError, run_stage
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
 from fmnist.files import atomic_path, remove_stale_tmp
 
 CHUNK = 1 << 20

@@ -24,7 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 import numpy as np  # noqa: E402
 
 from fmnist import data, evaluation, import_keras, machine, params, paths  # noqa: E402
-from fmnist.errors import UserError, run_stage  # noqa: E402
+from fmnist.errors import UserError  # noqa: E402
+from fmnist.stage import run_stage  # noqa: E402
 from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
 from fmnist.results import non_keras_classes, read_history, read_json  # noqa: E402
 

@@ -6,12 +6,13 @@ seeded. Labels stay integer class ids; the training stage one-hot encodes them o
 Also draws the first 25 development and test images (assignment 2.1).
 """
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 from fmnist import params, paths, plots
-from fmnist.errors import UserError, run_stage
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
 from fmnist.files import atomic_path, remove_stale_tmp, write_json
 from fmnist.idx import read_images_and_labels
-from fmnist.split import stratified_split
 
 
 def read_split(split: str):
@@ -52,7 +53,8 @@ def main():
     print(f"x_dev {dev_images.shape}, y_dev {dev_labels.shape}, x_test {test_images.shape}, y_test {test_labels.shape}")
 
     try:
-        train_idx, val_idx = stratified_split(dev_labels, p.val_fraction, seed)  # scikit-learn's split, exactly
+        train_idx, val_idx = train_test_split(np.arange(len(dev_labels)), test_size=p.val_fraction,
+                                              stratify=dev_labels, random_state=seed)
     except ValueError as error:  # e.g. a class with a single image cannot be stratified
         raise UserError(f"{paths.RAW_DIR / paths.RAW_FILES['dev', 'labels']}: cannot split: {error}") from None
 

@@ -17,7 +17,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
 from fmnist import data, import_keras, machine, params, paths, use_onednn  # noqa: E402
-from fmnist.errors import UserError, run_stage  # noqa: E402
+from fmnist.errors import UserError  # noqa: E402
+from fmnist.stage import run_stage  # noqa: E402
 from fmnist.files import atomic_path, remove_stale_tmp, write_json, write_text  # noqa: E402
 
 

@@ -6,7 +6,8 @@ import sys
 import keras
 import pytest
 
-from fmnist import architecture, bench, models, params
+from fmnist import models, params
+from fmnist.speed import architecture, bench
 from helpers import ROOT
 
 
@@ -21,7 +22,7 @@ def model_result(seconds, floor, peer_seconds=None, rounds=None):
 
 
 def fake_result(**models_):
-    return {"machine": "2 cores, x86_64", "gemm_gflops": 380.0, "command": "python -m fmnist.bench --peers",
+    return {"machine": "2 cores, x86_64", "gemm_gflops": 380.0, "command": "python -m fmnist.speed.bench --peers",
             "cpu": {"cpu": "AMD EPYC", "vector_isa": "AVX-512",
                     "isa_controls": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}},
             "models": models_}
@@ -34,7 +35,7 @@ def test_table_has_the_peer_and_its_ratio_beside_the_floor_ratio():
     assert "| mlp | 128 | Eigen, 1 | 0.60 | 80,000 | 0.66 | 0.10 | 6.0 | 0.40 | 1.50 | 4.0 |" in text
     assert "| bn | 128 | Eigen, 1 | 3.50 | 13,714 | 0.66 | 0.35 | 10.0 | — | — | — |" in text  # no peer: dashes
     assert "AMD EPYC, AVX-512, capped at ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2" in text
-    assert "`python -m fmnist.bench --peers`" in text
+    assert "`python -m fmnist.speed.bench --peers`" in text
 
 
 def test_table_gives_the_median_ratio_and_its_range_over_rounds():
@@ -78,7 +79,7 @@ def test_peer_environment_is_made_once_with_the_pins(tmp_path, monkeypatch):
 
 
 def keras_layer_shapes(model):
-    """The Keras model's layers as fmnist.architecture describes them."""
+    """The Keras model's layers as fmnist.speed.architecture describes them."""
     shapes = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.Dense):
@@ -118,7 +119,7 @@ sys.meta_path.insert(0, BlockTorch())
 
 def test_project_code_runs_without_torch():
     # torch unimportable: the bench, and the peer module itself, import without it (the peer imports torch in main)
-    code = BLOCK_TORCH + "import fmnist.bench, fmnist.peers, fmnist.architecture; assert 'torch' not in sys.modules"
+    code = BLOCK_TORCH + "import fmnist.speed.bench, fmnist.speed.peers, fmnist.speed.architecture; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
@@ -164,7 +165,7 @@ def test_the_pipeline_table_gives_each_stage_its_seconds_and_dvc_the_rest():
 
 
 def test_a_stage_measures_its_seconds_from_the_start_of_its_process():
-    code = "import time; time.sleep(0.5); from fmnist.errors import process_seconds; print(process_seconds())"
+    code = "import time; time.sleep(0.5); from fmnist.stage import process_seconds; print(process_seconds())"
     seconds = float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True,
                                    text=True).stdout)
     assert 0.5 <= seconds < 30

@@ -4,14 +4,15 @@ import shutil
 
 import pytest
 
-from fmnist import params, stats
+from fmnist import params
+from fmnist.review import stats
 from helpers import run
 
 STAGES_WITH_FINGERPRINTS = ("backprop_check", "train_mlp", "train_lenet", "train_dropout", "train_bn", "evaluate")
 
 
 def check(repo, rev="HEAD"):
-    return run(["python", "-m", "fmnist.check", "--rev", rev], cwd=repo, check=False)
+    return run(["python", "-m", "fmnist.review.check", "--rev", rev], cwd=repo, check=False)
 
 
 def rows(output: str, model: str) -> list[list[str]]:
@@ -64,7 +65,7 @@ def test_a_tampered_metric_fails_naming_the_model(repo):
 def test_another_vector_isa_is_judged_against_the_seed_noise(repo, data):
     """oneDNN capped at SSE4.1 stands for another kind of CPU (every x86-64 CPU today has wider vectors): no
     byte comparison, but a band from a seed study."""
-    run(["python", "-m", "fmnist.seeds", "--seeds", "0", "1", "2"], cwd=repo)
+    run(["python", "-m", "fmnist.review.seeds", "--seeds", "0", "1", "2"], cwd=repo)
     study = json.loads((repo / "metrics/seeds.json").read_text())
     assert [study["models"][m]["test_accuracy"]["n"] for m in ("mlp", "lenet", "dropout", "bn")] == [3, 3, 3, 3]
     assert study["models"]["mlp"]["runs"][0]["test_accuracy"] == json.loads((repo / "metrics/mlp/test.json").read_text())["accuracy"]

@@ -2,7 +2,7 @@
 with their licenses beside it. (tests/test_pipeline.py opens the page DVC writes from it in Chromium.)"""
 import configparser
 
-from fmnist import plots_page
+from fmnist.review import plots_page
 from helpers import ROOT
 
 

@@ -3,8 +3,9 @@ import json
 
 import pytest
 
-from fmnist import machine, reproducibility as rep, stats
-from fmnist.seeds import summarize_runs
+from fmnist import machine
+from fmnist.review import reproducibility as rep, stats
+from fmnist.review.seeds import summarize_runs
 
 HEADLINE = {"train_accuracy": 0.95, "train_loss": 0.15, "val_accuracy": 0.90, "val_loss": 0.30,
             "test_accuracy": 0.89, "test_loss": 0.33}

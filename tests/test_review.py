@@ -1,12 +1,13 @@
 """Pull-request review end to end on tiny data: `make report BASE=...` in a repository copy with its own git
-gives each model a verdict from the paired predictions (fmnist.stats) and the seed study's noise band."""
+gives each model a verdict from the paired predictions (fmnist.review.stats) and the seed study's noise band."""
 import json
 
 import pytest
 
-from fmnist import paths, stats
+from fmnist import paths
+from fmnist.review import stats
 from fmnist.results import parse_predictions
-from fmnist.reproducibility import HEADLINE_METRICS
+from fmnist.review.reproducibility import HEADLINE_METRICS
 from helpers import dvc, edit_params, run
 
 TITLE_TO_MODEL = {title: model for model, title in paths.MODEL_TITLES.items()}

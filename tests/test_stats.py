@@ -4,7 +4,7 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
-from fmnist import stats
+from fmnist.review import stats
 
 
 def test_summarize_gives_the_sample_spread():

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from fmnist import pr_comment
+from fmnist.review import pr_comment
 from helpers import ROOT, run
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pr-report.yml"

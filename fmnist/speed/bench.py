@@ -1,6 +1,6 @@
 """`make bench`: how fast the pipeline is on this machine, and how far from the compute floor.
 
-    python -m fmnist.bench [--epochs 4] [--no-pipeline] [--peers [--rounds 3] [--peer-threads N]] [--readme]
+    python -m fmnist.speed.bench [--epochs 4] [--no-pipeline] [--peers [--rounds 3] [--peer-threads N]] [--readme]
 
 Per model: seconds per epoch (the median over epochs after the first, which also traces the graph), samples
 per second, training FLOPs per sample counted from the layer shapes, and the ratio of the epoch time to its
@@ -12,7 +12,7 @@ peak memory. Needs data/processed (run the pipeline once first). Writes benchmar
 (model, vector ISA, any oneDNN or PyTorch ISA cap from the environment) the numbers are from.
 
 With --peers (`make bench PEERS=1`), every model is also trained by a plain PyTorch eager loop
-(fmnist/peers.py) on the same data and batch size, in the same run, each project measurement followed by the
+(fmnist/speed/peers.py) on the same data and batch size, in the same run, each project measurement followed by the
 peer's, three rounds by default: the table gains PyTorch's s/epoch and the ratio project / PyTorch, the median of
 the rounds with its range. PyTorch is not a dependency of the project: the bench installs it, pinned, in its own
 environment, .bench-venv, when that is missing.
@@ -32,18 +32,18 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fmnist import data, machine, params, paths, use_onednn  # noqa: E402
-from fmnist.errors import PEAK_MEMORY_LOG_ENV  # noqa: E402
-from fmnist.files import write_json  # noqa: E402
+from fmnist.stage import STAGE_LOG_ENV  # noqa: E402
+from fmnist.files import replace_marked_block, write_json  # noqa: E402
 from fmnist.processes import in_own_process  # noqa: E402
-from fmnist.report import replace_readme_block  # noqa: E402
 
 OUT = Path("benchmarks/latest.json")
+BENCH_PAGE = Path("README.md")  # the page whose marked block --readme refreshes
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 PEER_VENV = Path(".bench-venv")
 # The peer's environment: the CPU build of torch (pip takes it from a local wheel or the CPU index; a plain
 # `pip install torch` may fetch the CUDA build), and the project's own numpy, to read the same .npy files.
 PEER_REQUIREMENTS = ("torch==2.13.0", f"numpy=={machine.package_version(('numpy',))}")
-PEER_MODELS = ("mlp", "lenet", "dropout", "bn")  # the models fmnist/peers.py implements
+PEER_MODELS = ("mlp", "lenet", "dropout", "bn")  # the models fmnist/speed/peers.py implements
 # Environment variables that cap or switch the kernels each framework runs (recorded with the results).
 ISA_CONTROLS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 # Project/peer pairs per model with --peers. On a shared 2-core machine both frameworks' epochs drift by up to
@@ -128,7 +128,7 @@ def bench_data_sizes(epochs: int, gflops: float, n_train: int, full_size_seconds
 def bench_pipeline() -> dict:
     """Wall time of a forced full run and of a no-op run, and every stage's peak memory and wall time."""
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
-        env = dict(os.environ, **{PEAK_MEMORY_LOG_ENV: log.name})
+        env = dict(os.environ, **{STAGE_LOG_ENV: log.name})
         start = time.perf_counter()
         if subprocess.run(["dvc", "repro", "-f"], env=env, stdout=subprocess.DEVNULL).returncode:
             raise SystemExit(f"bench: `dvc repro -f` failed (its error is above); the models' numbers are in {OUT}, "
@@ -168,7 +168,7 @@ def bench_peer(python: Path, name: str, epochs: int, threads: int) -> dict:
     """The PyTorch eager peer of model `name`, in its own process: same batch size, learning rate and schedule
     as the project's params, `threads` threads."""
     p = params.load(f"train_{name}")
-    command = [str(python), "-m", "fmnist.peers", "--model", name, "--batch-size", str(p.batch_size),
+    command = [str(python), "-m", "fmnist.speed.peers", "--model", name, "--batch-size", str(p.batch_size),
                "--epochs", str(epochs), "--learning-rate", str(p.learning_rate), "--lr-schedule", p.lr_schedule,
                "--threads", str(threads), "--seed", str(params.load_seed()), "--data-dir", str(paths.PROCESSED_DIR)]
     if name == "dropout":
@@ -224,7 +224,7 @@ def table(result: dict) -> str:
         lines.append(line)
     if peers:
         lines += ["", "PyTorch eager: the same layers, data, batch size, Adam and learning-rate schedule, "
-                  f"{peer_threads(result)} thread(s), in its own process (fmnist/peers.py); an epoch is "
+                  f"{peer_threads(result)} thread(s), in its own process (fmnist/speed/peers.py); an epoch is "
                   "timed as the project's: shuffle, training steps, validation pass. A ratio below 1: the "
                   "project is faster." + (" With several rounds, project and peer alternate; the ratio is "
                   "their median, min–max in brackets." if result.get("rounds", 1) > 1 else "")]
@@ -302,7 +302,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main():
     args = parse_args()
     if args.readme:
-        replace_readme_block(README_START, README_END, table(json.loads(OUT.read_text())))
+        replace_marked_block(BENCH_PAGE, README_START, README_END, table(json.loads(OUT.read_text())))
         return
 
     n_train = len(data.load("train")[0])  # also: the pipeline has run (data/processed exists)
@@ -314,7 +314,7 @@ def main():
     training.use_threads(cores)
     gflops = gemm_gflops()
     result = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
-              "cpu": cpu_record(), "command": "python -m fmnist.bench " + " ".join(sys.argv[1:]),
+              "cpu": cpu_record(), "command": "python -m fmnist.speed.bench " + " ".join(sys.argv[1:]),
               "gemm_gflops": gflops, "rounds": args.rounds if args.peers else 1, "models": {}}
     threads = args.peer_threads or cores
     for name in paths.MODEL_NAMES:

@@ -1,7 +1,7 @@
 """`make comment PR=<number>`: post report.md on a GitHub pull request as one comment, which later runs
 update in place instead of adding another.
 
-    python -m fmnist.pr_comment --pr NUMBER [report.md]
+    python -m fmnist.review.pr_comment --pr NUMBER [report.md]
 
 Talks to GitHub through the `gh` command-line tool: it needs GH_TOKEN (in a workflow, the run's
 GITHUB_TOKEN with `pull-requests: write`) and GH_REPO=OWNER/REPO (or a git remote on GitHub).
@@ -11,7 +11,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from fmnist.errors import UserError, run_stage
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
 
 # The first line of the comment: how a later run finds the comment to update.
 MARKER = "<!-- fmnist-report -->"

@@ -2,7 +2,7 @@
 the four models (the MLP, LeNet-5, with dropout, with batch norm), on the same data, batch size, optimizer,
 loss and learning-rate schedule.
 
-    .bench-venv/bin/python -m fmnist.peers --model lenet --batch-size 256 --epochs 3 --learning-rate 0.005
+    .bench-venv/bin/python -m fmnist.speed.peers --model lenet --batch-size 256 --epochs 3 --learning-rate 0.005
 
 Runs only under the benchmark's own environment (torch and numpy; the bench creates it): the project never
 imports this module, and torch is not one of its dependencies. Prints one JSON object.
@@ -18,14 +18,14 @@ import math
 import statistics
 import time
 
-from fmnist import architecture
+from fmnist.speed import architecture
 
 INFERENCE_BATCH = 2048  # the project's validation batch (fmnist.training.INFERENCE_BATCH)
 ADAM_EPSILON = 1e-7  # Keras's default; PyTorch's is 1e-8
 
 
 def build(layers):
-    """A torch.nn.Sequential of the given layers (fmnist.architecture): ReLU after every hidden dense or
+    """A torch.nn.Sequential of the given layers (fmnist.speed.architecture): ReLU after every hidden dense or
     convolution layer, then its batch norm and dropout, as in the project's models; raw class scores out (the
     cross-entropy applies the softmax)."""
     from torch import nn
@@ -91,7 +91,7 @@ def main():
     parameters = sum(p.numel() for p in model.parameters())
     if parameters != architecture.parameter_count(layers):
         raise SystemExit(f"{args.model}: {parameters} parameters in PyTorch, "
-                         f"{architecture.parameter_count(layers)} in fmnist.architecture")
+                         f"{architecture.parameter_count(layers)} in fmnist.speed.architecture")
 
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate, eps=ADAM_EPSILON)
     n_train = len(x_train)

@@ -1,11 +1,11 @@
 """Did a rerun reproduce the committed results? The decisions of `make check`, as pure functions on the files'
-contents (tested in tests/test_reproducibility.py); fmnist/check.py reads the files and prints the table.
+contents (tested in tests/test_reproducibility.py); fmnist/review/check.py reads the files and prints the table.
 
 - Same machine fingerprint (fmnist/machine.py): the pipeline is deterministic there, so every file must be the
   same, byte for byte.
 - Another machine: floats differ in their last bits, training amplifies that into another result about as far
   from the committed one as another seed's, so each headline metric must lie within the seed-noise band
-  (fmnist/stats.py, from metrics/seeds.json); the numpy-only backprop check must agree to 1e-9 relative.
+  (fmnist/review/stats.py, from metrics/seeds.json); the numpy-only backprop check must agree to 1e-9 relative.
 - Either way, every stage must have run with the code and params the committed dvc.lock records (else the
   committed results are stale, or this run is of other settings), and the files must agree with each other (a test accuracy with its per-image predictions, a final
   validation accuracy with the last epoch of the history), which a hand-edited number does not.
@@ -16,7 +16,8 @@ import json
 import math
 import re
 
-from fmnist import machine, paths, stats
+from fmnist import machine, paths
+from fmnist.review import stats
 from fmnist.results import parse_predictions
 
 HEADLINE_METRICS = ("train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss")

@@ -1,7 +1,7 @@
 """Where one epoch's time goes, op by op: TensorFlow's profiler over one epoch (after the epoch that traces
 the graph) of a model as the train stage fits it, summed per op type and per op.
 
-    python -m fmnist.op_profile [lenet] [--top 15]
+    python -m fmnist.speed.op_profile [lenet] [--top 15]
 
 The model's kernels and threads are its params' (`onednn`, `threads`); run it under ONEDNN_MAX_CPU_ISA=AVX2 to
 see another CPU kind's oneDNN kernels. Op types named _Mkl... are oneDNN's kernels; the others are TensorFlow's

@@ -1,10 +1,10 @@
 """`make report`: report.md, a results page for a pull request, generated from the pipeline's metrics.
 
-    python -m fmnist.report [--base REV] [--out report.md] [--figures-url URL]
-    python -m fmnist.report --readme      # refresh the results table in README.md
+    python -m fmnist.review.report [--base REV] [--out report.md] [--figures-url URL]
+    python -m fmnist.review.report --readme      # refresh the results table in README.md
 
 It opens with one verdict per model: the working tree's results (the head) against those committed at the
-base revision, judged on the paired per-image predictions and the seed study's noise band (fmnist.stats).
+base revision, judged on the paired per-image predictions and the seed study's noise band (fmnist.review.stats).
 Every number and every answer to the assignment's questions is computed from the files the pipeline wrote,
 so the text stays true when the results change.
 """
@@ -20,13 +20,16 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from fmnist import machine, paths, revisions, stats  # noqa: E402
-from fmnist.errors import UserError, run_stage  # noqa: E402
-from fmnist.files import write_text  # noqa: E402
+from fmnist import machine, paths  # noqa: E402
+from fmnist.review import revisions, stats  # noqa: E402
+from fmnist.errors import UserError  # noqa: E402
+from fmnist.stage import run_stage  # noqa: E402
+from fmnist.files import replace_marked_block, write_text  # noqa: E402
 from fmnist.params import read_file  # noqa: E402
 from fmnist.results import parse_history, parse_predictions, read_history, read_json  # noqa: E402
 
 TITLES = paths.MODEL_TITLES
+README = Path("README.md")
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 SEEDS_FILE = paths.METRICS_DIR / "seeds.json"  # the seed study: each model's spread over training seeds
 FIGURES_DIR = Path("report")  # figures drawn at report time (git-ignored), beside report.md
@@ -402,13 +405,6 @@ def report(base: str, figures_url: str | None = None) -> str:
     ])
 
 
-def replace_readme_block(start: str, end: str, body: str, readme=Path("README.md")) -> None:
-    """Put `body` between the marker lines `start` and `end` of the README (generated, never typed)."""
-    block = f"{start}\n{body}\n{end}"
-    pattern = re.escape(start) + ".*?" + re.escape(end)
-    readme.write_text(re.sub(pattern, lambda _: block, readme.read_text(), flags=re.S))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="HEAD~1", help="git revision to diff metrics and params against")
@@ -418,7 +414,7 @@ def main():
     parser.add_argument("--readme", action="store_true", help="only refresh the results table in README.md")
     args = parser.parse_args()
     if args.readme:
-        replace_readme_block(README_START, README_END, readme_results())
+        replace_marked_block(README, README_START, README_END, readme_results())
         return
     write_text(args.out, report(args.base, args.figures_url))
     print(f"wrote {args.out}")

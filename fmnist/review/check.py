@@ -1,9 +1,9 @@
 """`make check`: did this run reproduce the results committed at a revision?
 
-    python -m fmnist.check [--rev HEAD]
+    python -m fmnist.review.check [--rev HEAD]
 
 Compares every file under metrics/ and plots/ in the working tree with the same file at REV (the timing files,
-the fingerprints and the seed study excepted), part by part (fmnist/reproducibility.py says how): byte for
+the fingerprints and the seed study excepted), part by part (fmnist/review/reproducibility.py says how): byte for
 byte where the part was made on a machine with the same fingerprint as at REV, within the seed-noise band
 where it was not. Prints one table; exits 0 only when every row passes.
 """
@@ -13,8 +13,10 @@ from pathlib import Path
 
 import yaml
 
-from fmnist import machine, paths, reproducibility as rep, revisions
-from fmnist.errors import UserError, run_stage
+from fmnist import machine, paths
+from fmnist.review import reproducibility as rep, revisions
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
 
 RESULT_FOLDERS = (paths.METRICS_DIR, paths.PLOTS_DIR)
 SEEDS_FILE = "metrics/seeds.json"

@@ -1,6 +1,6 @@
 """`make seeds`: how far each model's results move by chance, measured by retraining with other seeds.
 
-    python -m fmnist.seeds [--seeds 0 1 2 3 4 5 6 7] [--models mlp lenet dropout bn]
+    python -m fmnist.review.seeds [--seeds 0 1 2 3 4 5 6 7] [--models mlp lenet dropout bn]
 
 Every model is trained once per training seed on the pipeline's own split (data/processed, drawn with
 params.yaml's `seed`), with params.yaml's settings and thread count, and scored as the pipeline scores it; the
@@ -15,11 +15,13 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fmnist import data, evaluation, machine, params, paths, stats, use_onednn  # noqa: E402
-from fmnist.errors import UserError, run_stage  # noqa: E402
+from fmnist import data, evaluation, machine, params, paths, use_onednn  # noqa: E402
+from fmnist.review import stats  # noqa: E402
+from fmnist.errors import UserError  # noqa: E402
+from fmnist.stage import run_stage  # noqa: E402
 from fmnist.processes import in_own_process  # noqa: E402
 from fmnist.files import write_json  # noqa: E402
-from fmnist.reproducibility import HEADLINE_METRICS  # noqa: E402  (the metrics make check compares)
+from fmnist.review.reproducibility import HEADLINE_METRICS  # noqa: E402  (the metrics make check compares)
 
 OUT = paths.METRICS_DIR / "seeds.json"
 

@@ -1,0 +1,11 @@
+"""The reviewer's tools: did a change make a model better, worse or no different, and did a rerun reproduce
+the committed results? They read what the pipeline wrote (and what git holds of other revisions); the
+pipeline never imports them.
+
+- check.py, reproducibility.py   `make check`: this run against the results committed at a revision
+- seeds.py                       `make seeds`: each model's spread over training seeds (metrics/seeds.json)
+- stats.py                       the statistics behind every verdict and band (pure functions)
+- revisions.py                   files as committed at a git revision
+- report.py, pr_comment.py       `make report` and `make comment`: the pull-request page and its comment
+- plots_page.py                  the offline page template of `dvc plots show` / `dvc plots diff`
+"""
