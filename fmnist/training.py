@@ -1,9 +1,28 @@
-"""How every model is compiled and fitted: the one place shared by the train stages and the benchmark."""
+"""How every model is trained: `train(...)`, the one function that the train stage, the seed study, the bench
+and the op profiler call (nothing else calls Keras's `fit`; tests/test_training.py checks it), so that a change
+to how a model trains reaches everything that measures it.
+
+The speed tricks live here and in fmnist/models.py, each with why it exists and what it measured:
+- FusedAdam: TensorFlow's fused Adam kernel, one op per variable instead of ~12 (MLP epoch 0.70-0.80 -> 0.55 s).
+- steps_per_execution = one epoch: no return to Python between steps (MLP epoch ~1.7x faster than 1 step).
+- shuffled_epochs: each epoch's permuted copy made by one gather while the previous epoch trains; batches are
+  contiguous slices (Keras's per-batch gather of random rows: MLP epoch ~20 % longer).
+- tf.data autotuning off: its thread made the end of about half the epochs wait up to ~1.7 s.
+- A fixed thread count per model (params.yaml `threads`): the same bytes on any number of cores, and batches
+  of 128 are faster on one thread than split over two.
+- oneDNN's kernels on every CPU (fmnist/__init__.py) unless a model's params choose Eigen's (`onednn: false`).
+- models.FastBatchNormalization: batch norm's training step in closed form, compiled by XLA (models.py).
+"""
+import hashlib
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+from fmnist import models
 from fmnist.paths import CLASS_NAMES
 
 # Batch for validation and inference: no gradients, so a large batch is simply faster.
@@ -76,7 +95,7 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
     return -(-n_train // batch_size)
 
 
-def compile_model(model: keras.Model, p, n_train: int) -> None:
+def _compile(model: keras.Model, p, n_train: int) -> None:
     """Adam (FusedAdam) with the params' learning rate, constant or cosine-decayed to 0 over all steps; the params' loss
     (a cross-entropy matching the target encoding); accuracy as the metric."""
     steps = p.epochs * steps_per_epoch(n_train, p.batch_size)
@@ -139,7 +158,7 @@ def batches(x, y=None, batch_size: int = INFERENCE_BATCH) -> tf.data.Dataset:
     return dataset.with_options(_NO_AUTOTUNE)
 
 
-def fit(model: keras.Model, train, val, p, seed: int, callbacks=(), verbose=2) -> dict:
+def _fit(model: keras.Model, train, val, p, seed: int, callbacks=(), verbose=2) -> dict:
     """Train for p.epochs on batches shuffled anew every epoch (shuffled_epochs), validating after each; returns
     the history."""
     (x_train, y_train), (x_val, y_val) = train, val
@@ -151,7 +170,7 @@ def fit(model: keras.Model, train, val, p, seed: int, callbacks=(), verbose=2) -
     ).history
 
 
-def final_metrics(model: keras.Model, history: dict, train, p) -> dict:
+def _final_metrics(model: keras.Model, history: dict, train, p) -> dict:
     """Loss and accuracy at the end of training: on the train split with the final weights in inference mode
     (no dropout, batch norm's moving statistics), so that train - validation is a fair overfitting gap, and on
     the validation split as the last epoch measured it."""
@@ -163,3 +182,51 @@ def final_metrics(model: keras.Model, history: dict, train, p) -> dict:
 def predict(model: keras.Model, x, batch_size: int = INFERENCE_BATCH):
     """Softmax probabilities, N x 10."""
     return model.predict(batches(x, batch_size=batch_size), verbose=0)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What `train` returns."""
+
+    model: keras.Model  # the trained model, with the project's fast layers (models.standard_keras to save it)
+    history: dict[str, list[float]]  # per epoch: loss, accuracy, val_loss, val_accuracy
+    final: dict[str, float]  # _final_metrics: train loss and accuracy in inference mode, last validation epoch
+    epoch_seconds: list[float]  # wall seconds of each epoch, the first one tracing the graph
+    probe_before: np.ndarray | None = None  # the model's output on `probe` before and after training
+    probe_after: np.ndarray | None = None
+
+
+def train(model_name: str, p, seed: int, train_split: tuple, val_split: tuple, *,
+          callbacks: Sequence[keras.callbacks.Callback] = (), verbose: int = 0,
+          probe: np.ndarray | None = None) -> Trained:
+    """Model `model_name` built from its params section `p`, trained from `seed` for p.epochs on `train_split`
+    and validated every epoch on `val_split` ((x, y) pairs, numpy arrays or tensors from as_tensors).
+
+    Deterministic: the same params, seed, data and threads (p.threads) give the same weights to the byte on
+    one CPU kind. TensorFlow's kernels (p.onednn) must have been chosen before it loaded (fmnist.use_onednn),
+    and its threads before its first op: call use_threads(p.threads) before making tensors."""
+    make_deterministic(seed, p.threads)
+    train_split, val_split = _tensors(train_split), _tensors(val_split)
+    model = models.build(model_name, p)
+    _compile(model, p, n_train=len(train_split[0]))
+    before = _output(model, probe)
+    timer = EpochTimer()
+    history = _fit(model, train_split, val_split, p, seed, callbacks=[*callbacks, timer], verbose=verbose)
+    final = _final_metrics(model, history, train_split, p)
+    return Trained(model, history, final, timer.seconds, before, _output(model, probe))
+
+
+def _tensors(split: tuple) -> tuple:
+    return tuple(a if isinstance(a, tf.Tensor) else tf.constant(a) for a in split)
+
+
+def _output(model: keras.Model, x) -> np.ndarray | None:
+    return None if x is None else keras.ops.convert_to_numpy(model(x, training=False))
+
+
+def weights_digest(model: keras.Model) -> str:
+    """sha256 of every weight's bytes in layer order: two trainings agree to the byte when their digests do."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()

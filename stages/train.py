@@ -51,40 +51,35 @@ def main():
 
     from fmnist import models, training
 
-    training.make_deterministic(seed, p.threads)
+    training.use_threads(p.threads)  # before the tensors: TensorFlow's first op fixes its threads
     train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
-    model = models.build(model_name, p)
-    model.summary()
-    training.compile_model(model, p, n_train=len(train[0]))
-    untrained = keras.ops.convert_to_numpy(model(train[0][:1], training=False))[0]
 
     for folder in (paths.MODELS_DIR, paths.model_metrics_dir(model_name), paths.model_plots_dir(model_name)):
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_tmp(folder)
-    timer = training.EpochTimer()
     with atomic_path(paths.model_plots_dir(model_name) / "history.csv") as history_tmp:
-        logger = keras.callbacks.CSVLogger(str(history_tmp))
-        history = training.fit(model, train, val, p, seed, callbacks=[logger, timer])
-        final = training.final_metrics(model, history, train, p)
-        trained = keras.ops.convert_to_numpy(model(train[0][:1], training=False))[0]
-        saved = models.standard_keras(model)  # plain Keras layers: the file loads without this project
+        result = training.train(model_name, p, seed, train, val, verbose=2, probe=train[0][:1],
+                                callbacks=[keras.callbacks.CSVLogger(str(history_tmp))])
+        saved = models.standard_keras(result.model)  # plain Keras layers: the file loads without this project
         with atomic_path(paths.model_file(model_name)) as model_tmp:
             saved.save(model_tmp)
+    saved.summary()
 
     metrics_dir = paths.model_metrics_dir(model_name)
-    trainable = models.trainable_params(model)
-    write_json(metrics_dir / "train.json", {**final, "params": trainable, "epochs": p.epochs})
-    later = timer.seconds[1:] or timer.seconds  # the first epoch also traces the graph
+    trainable = models.trainable_params(result.model)
+    write_json(metrics_dir / "train.json", {**result.final, "params": trainable, "epochs": p.epochs})
+    seconds = result.epoch_seconds
+    later = seconds[1:] or seconds  # the first epoch also traces the graph
     write_json(metrics_dir / "timing.json", {
         "seconds_per_epoch": statistics.median(later),
-        "seconds_first_epoch": timer.seconds[0],
-        "seconds_all_epochs": sum(timer.seconds),
+        "seconds_first_epoch": seconds[0],
+        "seconds_all_epochs": sum(seconds),
         "samples_per_second": len(train[0]) / statistics.median(later),
     })
     write_text(metrics_dir / "layers.md", layers_markdown(model_name, models.layer_table(saved), trainable))
     write_json(metrics_dir / "first_sample.json", {
         "class": paths.CLASS_NAMES[train[1][0]],
-        "untrained": softmax_record(untrained), "trained": softmax_record(trained),
+        "untrained": softmax_record(result.probe_before[0]), "trained": softmax_record(result.probe_after[0]),
     })
     write_json(machine.fingerprint_file(f"train_{model_name}"), machine.fingerprint(p.threads))
 

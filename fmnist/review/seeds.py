@@ -48,20 +48,16 @@ def train_with_seeds(name: str, seeds: list[int], inference_batch: int) -> dict:
     kernels the model's params choose)."""
     p = params.load(f"train_{name}")
     use_onednn(p.onednn)
-    from fmnist import models, training
+    from fmnist import training
 
     training.use_threads(p.threads)  # before TensorFlow's first op
     train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
     test = data.load("test")
     runs = []
     for seed in seeds:
-        training.make_deterministic(seed, p.threads)
-        model = models.build(name, p)
-        training.compile_model(model, p, n_train=len(train[0]))
-        history = training.fit(model, train, val, p, seed, verbose=0)
-        final = training.final_metrics(model, history, train, p)
-        scores = evaluation.test_scores(training.predict(model, test[0], inference_batch), test[1])
-        runs.append({"seed": seed, **final, "test_accuracy": scores["accuracy"], "test_loss": scores["loss"]})
+        result = training.train(name, p, seed, train, val)
+        scores = evaluation.test_scores(training.predict(result.model, test[0], inference_batch), test[1])
+        runs.append({"seed": seed, **result.final, "test_accuracy": scores["accuracy"], "test_loss": scores["loss"]})
         print(f"seed {seed} {name}: test accuracy {scores['accuracy']:.4f}, test loss {scores['loss']:.4f}",
               flush=True)
     return {"runs": runs, "machine": machine.fingerprint(p.threads)}

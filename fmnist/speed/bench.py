@@ -91,26 +91,23 @@ def bench_model(name: str, epochs: int, gflops: float, n_train: int | None = Non
 def measure_model(name: str, epochs: int, gflops: float, n_train: int | None) -> dict:
     p = replace(params.load(f"train_{name}"), epochs=epochs)
     use_onednn(p.onednn)
-    from fmnist import models, training
+    from fmnist import training
 
     train, val = data.load("train"), data.load("val")
     train = (train[0][:n_train], train[1][:n_train])
-    seed = params.load_seed()
-    training.make_deterministic(seed, p.threads)
-    train, val = training.as_tensors(train), training.as_tensors(val)  # as the train stage does
-    model = models.build(name, p)
-    training.compile_model(model, p, n_train=len(train[0]))
-    timer = training.EpochTimer()
-    training.fit(model, train, val, p, seed, callbacks=[timer], verbose=0)
-    epoch = statistics.median(timer.seconds[1:])
-    forward = forward_flops(model)
+    training.use_threads(p.threads)  # as the train stage does: threads first, then the tensors
+    train, val = training.as_tensors(train), training.as_tensors(val)
+    result = training.train(name, p, params.load_seed(), train, val)
+    epoch = statistics.median(result.epoch_seconds[1:])
+    forward = forward_flops(result.model)
     # Training a sample costs a forward and a backward pass (~2x forward); validating one, a forward pass.
     epoch_flops = 3 * forward * len(train[0]) + forward * len(val[0])
     floor = epoch_flops / (gflops * 1e9)
     return {
         "batch_size": p.batch_size, "threads": p.threads, "onednn": p.onednn,
-        "seconds_per_epoch": epoch, "epoch_seconds": timer.seconds,
+        "seconds_per_epoch": epoch, "epoch_seconds": result.epoch_seconds,
         "samples_per_second": len(train[0]) / epoch, "train_flops_per_sample": 3 * forward,
+        "weights_sha256": training.weights_digest(result.model),
         "floor_seconds_per_epoch": floor, "ratio_to_floor": epoch / floor,
     }
 

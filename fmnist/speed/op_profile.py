@@ -51,13 +51,10 @@ def main():
     import keras
     import tensorflow as tf
 
-    from fmnist import models, training
+    from fmnist import training
 
-    seed = params.load_seed()
-    training.make_deterministic(seed, p.threads)
+    training.use_threads(p.threads)
     train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
-    model = models.build(args.model, p)
-    training.compile_model(model, p, n_train=len(train[0]))
     logdir = Path(tempfile.mkdtemp(prefix="op-profile-"))
 
     class ProfileSecondEpoch(keras.callbacks.Callback):
@@ -69,15 +66,14 @@ def main():
             if epoch == 1:
                 tf.profiler.experimental.stop()
 
-    timer = training.EpochTimer()
-    training.fit(model, train, val, p, seed, callbacks=[ProfileSecondEpoch(), timer], verbose=0)
+    seconds = training.train(args.model, p, params.load_seed(), train, val, callbacks=[ProfileSecondEpoch()]).epoch_seconds
     ops = op_durations(logdir)
     by_type = collections.defaultdict(lambda: [0.0, 0])
     for name, (ms, count) in ops.items():
         by_type[name.rsplit(":", 1)[1]][0] += ms
         by_type[name.rsplit(":", 1)[1]][1] += count
     total = sum(ms for ms, _ in ops.values())
-    print(f"{args.model}: profiled epoch {timer.seconds[1]:.2f} s (unprofiled first epoch {timer.seconds[0]:.2f} s, "
+    print(f"{args.model}: profiled epoch {seconds[1]:.2f} s (unprofiled first epoch {seconds[0]:.2f} s, "
           f"with tracing); op kernels {total / 1e3:.2f} s in all; ONEDNN_MAX_CPU_ISA="
           f"{os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}, TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', '-')}")
     print("\nby op type:                          ms   share  count")

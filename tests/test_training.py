@@ -1,0 +1,81 @@
+"""One way to train: `fmnist.training.train` is the only caller of Keras's fit, every trainer calls it, and the
+bench's training gives the train stage's weights to the byte."""
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, edit_params, env_for, write_tiny_dataset
+
+TRAINING = "fmnist/training.py"
+# Everything that trains a model, and so must go through training.train.
+TRAINERS = ("stages/train.py", "fmnist/review/seeds.py", "fmnist/speed/bench.py", "fmnist/speed/op_profile.py")
+PRIVATE_STEPS = ("_fit", "_compile", "_final_metrics")
+
+
+def project_sources() -> list[Path]:
+    return sorted([*(ROOT / "fmnist").rglob("*.py"), *(ROOT / "stages").glob("*.py")])
+
+
+def attribute_calls(source: str) -> list[str]:
+    """`name` of every call `something.name(...)` in the source, and of every plain call `name(...)`."""
+    calls = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            calls.append(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    return calls
+
+
+def test_the_call_finder_sees_a_fit_call():
+    assert "fit" in attribute_calls("def go(model, x):\n    return model.fit(x, epochs=1)\n")
+
+
+def test_only_the_training_module_calls_fit_or_its_private_steps():
+    offenders = []
+    for path in project_sources():
+        name = path.relative_to(ROOT).as_posix()
+        if name == TRAINING:
+            continue
+        calls = attribute_calls(path.read_text())
+        offenders += [f"{name}: calls {call}" for call in calls if call in ("fit", *PRIVATE_STEPS)]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("trainer", TRAINERS)
+def test_every_trainer_trains_through_training_train(trainer):
+    assert "train" in attribute_calls((ROOT / trainer).read_text()), f"{trainer} does not call training.train"
+
+
+def run_python(workdir: Path, *args) -> str:
+    result = subprocess.run([sys.executable, *args], cwd=workdir, capture_output=True, text=True,
+                            env=dict(env_for(), PYTHONPATH=str(ROOT)))
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("work")
+    shutil.copy(ROOT / "params.yaml", workdir / "params.yaml")
+    edit_params(workdir, **{f"train_{m}": {"epochs": 2, "batch_size": 32} for m in ("mlp", "bn")})
+    write_tiny_dataset(workdir / "data" / "raw")
+    run_python(workdir, "-m", "stages.preprocess")
+    return workdir
+
+
+DIGEST_OF_SAVED = ("import sys; import keras; from fmnist.training import weights_digest; "
+                   "print(weights_digest(keras.saving.load_model(sys.argv[1])))")
+DIGEST_OF_BENCH = ("import sys; from fmnist.speed.bench import measure_model; "
+                   "print(measure_model(sys.argv[1], 2, 1.0, None)['weights_sha256'])")
+
+
+@pytest.mark.parametrize("model", ["mlp", "bn"])
+def test_the_bench_trains_the_stages_weights_to_the_byte(workdir, model):
+    run_python(workdir, "-m", "stages.train", model)
+    saved = run_python(workdir, "-c", DIGEST_OF_SAVED, f"models/{model}.keras").split()[-1]
+    benched = run_python(workdir, "-c", DIGEST_OF_BENCH, model).split()[-1]
+    assert len(saved) == 64 and benched == saved
