@@ -1,4 +1,10 @@
-"""Shared code of the Fashion-MNIST pipeline: IDX reading, params schema, models, plots."""
+"""The Fashion-MNIST pipeline, as a library its stages (stages/) call: data -> models -> training ->
+evaluation -> results and plots. Two packages of tools sit beside it and use it; it never imports them:
+
+- fmnist.review: the reviewer's tools (make check, make seeds, make report, the pull-request comment)
+- fmnist.speed: the speed tools (make bench, the PyTorch peer, the op profile)
+
+docs/architecture.md draws the whole."""
 import os
 import sys
 
