@@ -37,7 +37,7 @@ from fmnist.files import replace_marked_block, write_json  # noqa: E402
 from fmnist.processes import in_own_process  # noqa: E402
 
 OUT = Path("benchmarks/latest.json")
-BENCH_PAGE = Path("README.md")  # the page whose marked block --readme refreshes
+BENCH_PAGE = Path("docs/speed.md")  # the page whose marked block --readme refreshes
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 PEER_VENV = Path(".bench-venv")
 # The peer's environment: the CPU build of torch (pip takes it from a local wheel or the CPU index; a plain
