@@ -10,7 +10,7 @@ N_CLASSES = 10
 
 # Per-channel sums in blocks: XLA's CPU code sums a (values, 6) map down six strided columns; summed first as
 # 32 long rows, elementwise (vectorized, into an accumulator that stays in cache), then per channel, batch
-# norm's step on conv1's map takes 11.6 instead of 16.4 ms on an AVX2 CPU (README, Speed).
+# norm's step on conv1's map takes 11.6 instead of 16.4 ms on an AVX2 CPU (docs/speed.md).
 SUM_BLOCKS = 32
 
 
@@ -30,7 +30,7 @@ def _values_per_channel(x):
 
 # Batch norm's training step, forward and backward, each compiled by XLA into a few fused passes over the
 # activation map. TensorFlow's own ops take one full pass (and a new buffer) per elementwise op, and its fused
-# kernel is oneDNN's, which is slower still on maps of 6 to 16 channels (README, Speed).
+# kernel is oneDNN's, which is slower still on maps of 6 to 16 channels (docs/speed.md).
 @tf.function(jit_compile=True)
 def _normalize_batch(x, gamma, beta, epsilon):
     n = _values_per_channel(x)

@@ -126,7 +126,7 @@ def shuffled_epochs(x, y, batch_size: int, seed: int) -> tf.data.Dataset:
     `stateless_shuffle` with seed (seed, e), cut into batches in order. Each epoch's permuted copy of the data
     is made with one gather, on a tf.data thread, while the previous epoch trains; the training step then reads
     each batch as a contiguous slice of that copy. Keras's way, a gather of random rows for every batch, made
-    the MLP's epoch ~20 % longer (README, Speed). Read with one iterator for all epochs: fit's steps_per_epoch."""
+    the MLP's epoch ~20 % longer (docs/speed.md). Read with one iterator for all epochs: fit's steps_per_epoch."""
     arrays, n = (tf.constant(x), tf.constant(y)), len(x)
 
     @_as_written

@@ -47,7 +47,7 @@ PEER_MODELS = ("mlp", "lenet", "dropout", "bn")  # the models fmnist/speed/peers
 # Environment variables that cap or switch the kernels each framework runs (recorded with the results).
 ISA_CONTROLS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 # Project/peer pairs per model with --peers. On a shared 2-core machine both frameworks' epochs drift by up to
-# +-25 % within minutes, so one pair's ratio can land either side of 1 (README, Speed); three give a median and
+# +-25 % within minutes, so one pair's ratio can land either side of 1 (docs/speed.md); three give a median and
 # a range.
 PEER_ROUNDS = 3
 
@@ -281,7 +281,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per model; the first is not counted")
     parser.add_argument("--no-pipeline", action="store_true", help="skip timing dvc repro")
-    parser.add_argument("--readme", action="store_true", help="put the table of benchmarks/latest.json in README.md")
+    parser.add_argument("--readme", action="store_true", help="put the table of benchmarks/latest.json in docs/speed.md")
     parser.add_argument("--peers", action="store_true",
                         help="also time PyTorch eager on every model (installs it in .bench-venv if missing)")
     parser.add_argument("--rounds", type=int, help=f"with --peers: project/peer pairs per model (default {PEER_ROUNDS})")
