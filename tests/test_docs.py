@@ -167,7 +167,7 @@ def test_every_round_of_the_latest_code_beats_pytorch_eager_on_both_kinds():
 # ---- The generated blocks ----
 
 def test_the_bench_block_is_the_latest_records_table():
-    block = between(text(SPEED), bench.README_START, bench.README_END)
+    block = between(text(SPEED), bench.BENCH_START, bench.BENCH_END)
     assert block == bench.table(read_json(LATEST)), \
         "docs/speed.md's bench block is not benchmarks/latest.json's: python -m fmnist.speed.bench --readme"
 
@@ -392,8 +392,8 @@ def test_python_modules_named_exist(page):
     it is checked against the record instead (test_the_bench_block_is_the_latest_records_table), as are the
     commands benchmarks/README.md quotes (test_the_records_commands_are_quoted_as_recorded)."""
     content = text(page)
-    if bench.README_START in content:
-        content = content.replace(between(content, bench.README_START, bench.README_END), "")
+    if bench.BENCH_START in content:
+        content = content.replace(between(content, bench.BENCH_START, bench.BENCH_END), "")
     for module in set(re.findall(r"python -m ([\w.]+)", content)):
         assert importlib.util.find_spec(module) is not None, f"{page.name}: python -m {module}: no such module"
 

@@ -38,7 +38,7 @@ from fmnist.processes import in_own_process  # noqa: E402
 
 OUT = Path("benchmarks/latest.json")
 BENCH_PAGE = Path("docs/speed.md")  # the page whose marked block --readme refreshes
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+BENCH_START, BENCH_END = "<!-- bench:start -->", "<!-- bench:end -->"
 PEER_VENV = Path(".bench-venv")
 # The peer's environment: the CPU build of torch (pip takes it from a local wheel or the CPU index; a plain
 # `pip install torch` may fetch the CUDA build), and the project's own numpy, to read the same .npy files.
@@ -299,7 +299,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main():
     args = parse_args()
     if args.readme:
-        replace_marked_block(BENCH_PAGE, README_START, README_END, table(json.loads(OUT.read_text())))
+        replace_marked_block(BENCH_PAGE, BENCH_START, BENCH_END, table(json.loads(OUT.read_text())))
         return
 
     n_train = len(data.load("train")[0])  # also: the pipeline has run (data/processed exists)
