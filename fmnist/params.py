@@ -1,160 +1,156 @@
 """The one typed schema of params.yaml, and its loader.
 
-Each stage calls `load("<its section>")` before doing any work. A wrong key, type or value ends the stage with
-one line naming params.yaml, the dotted key, the bad value and what is expected.
+Each stage calls `load("<its section>")` before doing any work; it validates the whole file against `Params` and
+returns the stage's section. A wrong key, type or value ends the stage with one line naming params.yaml, the
+dotted key, the bad value and what is expected.
 """
-import dataclasses
 import difflib
-import re
 import typing
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from fmnist import paths
 from fmnist.errors import UserError
 
 
-def _spec(expected: str, ok=lambda value: True):
-    """Field metadata: `expected` is said to the user when `ok(value)` is false."""
-    return field(metadata={"expected": expected, "ok": ok})
-
-
-def _is_md5(text) -> bool:
-    return re.fullmatch(r"[0-9a-f]{32}", text) is not None
-
-
 @dataclass(frozen=True)
-class Download:
-    base_urls: list[str] = _spec("a list of http(s) URLs", lambda urls: all(u.startswith(("http://", "https://")) for u in urls))
-    md5: dict[str, str] = _spec(
-        "the four Fashion-MNIST file names, each with a 32-digit lowercase hex md5",
-        lambda sums: sorted(sums) == sorted(paths.RAW_FILES.values()) and all(map(_is_md5, sums.values())),
-    )
-    timeout_seconds: float = _spec("a number > 0", lambda v: v > 0)
-    retries: int = _spec("an integer >= 1", lambda v: v >= 1)
+class Expected:
+    """Annotation metadata: what a field allows, in the words the user reads when a value breaks it."""
+    text: str
 
 
-@dataclass(frozen=True)
-class Preprocess:
-    scaling: Literal["unit", "standard"]
-    val_fraction: float = _spec("a number strictly between 0 and 1", lambda v: 0 < v < 1)
+Count = Annotated[int, Field(ge=1), Expected("an integer >= 1")]
+Positive = Annotated[float, Field(gt=0), Expected("a number > 0")]
 
 
-@dataclass(frozen=True)
-class BackpropCheck:
-    n_samples: int = _spec("an integer >= 1", lambda v: v >= 1)
-    n_inputs: int = _spec("an integer >= 1", lambda v: v >= 1)
-    n_hidden: int = _spec("an integer >= 1", lambda v: v >= 1)
-    fd_epsilon: float = _spec("a number > 0", lambda v: v > 0)
-    max_relative_error: float = _spec("a number > 0", lambda v: v > 0)
+def _the_raw_files(sums: dict[str, str]) -> dict[str, str]:
+    """md5 names exactly the files the download stage fetches."""
+    if sorted(sums) != sorted(paths.RAW_FILES.values()):
+        raise ValueError("not the Fashion-MNIST file names")
+    return sums
 
 
-@dataclass(frozen=True)
-class Train:
-    epochs: int = _spec("an integer >= 1", lambda v: v >= 1)
-    batch_size: int = _spec("an integer >= 1", lambda v: v >= 1)
-    learning_rate: float = _spec("a number > 0", lambda v: v > 0)
-    lr_schedule: Literal["constant", "cosine"] = _spec("constant or cosine")
-    loss: Literal["sparse_categorical_crossentropy", "categorical_crossentropy"] = _spec(
-        "sparse_categorical_crossentropy or categorical_crossentropy")
-    threads: int = _spec("an integer >= 1", lambda v: v >= 1)
-    onednn: bool = _spec("true or false")
+class Schema(BaseModel):
+    """A part of params.yaml. Strict: YAML's types are the user's, so an int is not a bool and "3" is not a number
+    (a float accepts an int); frozen: a stage cannot change its params; extra="forbid": a misspelt key is an
+    error, not a default; no inf or nan: YAML's .inf and .nan are no usable value of any key."""
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-DROPOUT_PLACES = ("conv1", "conv2", "conv3", "dense")
+class Download(Schema):
+    # tried in order after $FASHION_MNIST_DIR
+    base_urls: Annotated[list[Annotated[str, Field(pattern=r"^https?://")]], Expected("a list of http(s) URLs")]
+    # the expected md5 of each file
+    md5: Annotated[dict[str, Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]], AfterValidator(_the_raw_files),
+                   Expected("the four Fashion-MNIST file names, each with a 32-digit lowercase hex md5")]
+    timeout_seconds: Positive  # limit on each network connect and read
+    retries: Count  # attempts per URL
 
 
-@dataclass(frozen=True)
+class Preprocess(Schema):
+    scaling: Literal["unit", "standard"]  # unit: pixels / 255; standard: z-score with train-split statistics
+    # share of the development set held out for validation
+    val_fraction: Annotated[float, Field(gt=0, lt=1), Expected("a number strictly between 0 and 1")]
+
+
+class BackpropCheck(Schema):
+    n_samples: Count  # rows of X and Y_T
+    n_inputs: Count  # input features
+    n_hidden: Count  # sigmoid hidden units
+    fd_epsilon: Positive  # step of the central finite differences
+    max_relative_error: Positive  # the stage fails if analytic and numeric gradients differ by more
+
+
+class Train(Schema):
+    epochs: Count
+    batch_size: Count
+    learning_rate: Positive  # Adam's (peak) learning rate
+    lr_schedule: Literal["constant", "cosine"]  # cosine decays to 0 over all epochs
+    loss: Literal["sparse_categorical_crossentropy", "categorical_crossentropy"]  # the latter one-hot encodes
+    threads: Count  # TensorFlow's threads per operation
+    onednn: bool  # oneDNN's kernels (true) or TensorFlow's own, Eigen's (false)
+
+
+DropoutPlace = Literal["conv1", "conv2", "conv3", "dense"]
+DROPOUT_PLACES: tuple[str, ...] = typing.get_args(DropoutPlace)
+
+
 class TrainDropout(Train):
-    dropout_rate: float = _spec("a number in [0, 1)", lambda v: 0 <= v < 1)
-    dropout_after: list[str] = _spec(
-        f"a list of hidden layers among {', '.join(DROPOUT_PLACES)}", lambda places: set(places) <= set(DROPOUT_PLACES))
+    dropout_rate: Annotated[float, Field(ge=0, lt=1), Expected("a number in [0, 1)")]  # probability of dropping
+    # hidden layers followed by dropout
+    dropout_after: Annotated[list[DropoutPlace],
+                             Expected(f"a list of hidden layers among {', '.join(DROPOUT_PLACES)}")]
 
 
-@dataclass(frozen=True)
-class Evaluate:
-    batch_size: int = _spec("an integer >= 1", lambda v: v >= 1)
-    threads: int = _spec("an integer >= 1", lambda v: v >= 1)
+class Evaluate(Schema):
+    batch_size: Count  # inference batch on the test set
+    threads: Count
 
 
-SECTIONS = {
-    "download": Download,
-    "preprocess": Preprocess,
-    "backprop_check": BackpropCheck,
-    "train_mlp": Train,
-    "train_lenet": Train,
-    "train_dropout": TrainDropout,
-    "train_bn": Train,
-    "evaluate": Evaluate,
-}
-# Top-level keys shared by several stages: (what is expected, the check).
-GLOBALS = {
-    "seed": ("an integer >= 0", lambda v: v >= 0),
-}
+class Params(Schema):
+    """The whole of params.yaml: the global seed and one section per stage."""
+    seed: Annotated[int, Field(ge=0), Expected("an integer >= 0")]  # every random source derives from it
+    download: Download
+    preprocess: Preprocess
+    backprop_check: BackpropCheck
+    train_mlp: Train
+    train_lenet: Train
+    train_dropout: TrainDropout
+    train_bn: Train
+    evaluate: Evaluate
 
 
-def _fail(key: str, problem: str):
-    raise UserError(f"{paths.PARAMS_FILE}: {key}: {problem}")
+SECTIONS: dict[str, type[Schema]] = {
+    name: field.annotation for name, field in Params.model_fields.items() if name != "seed"}
 
 
-def _unknown(key: str, known) -> None:
-    name = key.rsplit(".", 1)[-1]
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(known)}"
-    _fail(key, f"unknown key; {hint}")
+def expected(field: FieldInfo) -> str:
+    """What `field` allows, as the user reads it in an error."""
+    kind = field.annotation
+    if kind in SECTIONS.values():
+        return f"a mapping of the keys {', '.join(kind.model_fields)}"
+    if kind is bool:
+        return "true or false"
+    if typing.get_origin(kind) is Literal:
+        return " or ".join(typing.get_args(kind))
+    return next(item.text for item in field.metadata if isinstance(item, Expected))
 
 
-def _type_ok(value, hint) -> bool:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is str:
-        return isinstance(value, str)
-    if origin is Literal:
-        return value in args
-    if origin is list:
-        return isinstance(value, list) and all(_type_ok(item, args[0]) for item in value)
-    if origin is dict:
-        return isinstance(value, dict) and all(_type_ok(k, args[0]) and _type_ok(v, args[1]) for k, v in value.items())
-    raise TypeError(f"schema type {hint} is not supported")
+def _fail(key: str, problem: str) -> UserError:
+    return UserError(f"{paths.PARAMS_FILE}: {key}: {problem}")
 
 
-def _expected(spec_field, hint) -> str:
-    if "expected" in spec_field.metadata:
-        return spec_field.metadata["expected"]
-    return " or ".join(typing.get_args(hint)) if typing.get_origin(hint) is Literal else hint.__name__
+def _as_user_error(error: ValidationError, data: dict) -> UserError:
+    """The first problem of `error` as one line in the schema's words, naming the field whose value is wrong
+    (not the list item or dict entry inside it that pydantic points at)."""
+    problems = error.errors(include_url=False)
+    # A misspelt key is also a missing one: the unknown key is the one that says what to fix.
+    problem = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
+    loc, model, value = problem["loc"], Params, data
+    for depth, part in enumerate(loc):
+        key = ".".join(map(str, loc[:depth + 1]))
+        if part not in model.model_fields:
+            close = difflib.get_close_matches(str(part), list(model.model_fields), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(model.model_fields)}"
+            return _fail(key, f"unknown key; {hint}")
+        field, value = model.model_fields[part], value.get(part)  # a problem inside a section: it is a mapping
+        if depth + 1 == len(loc) or field.annotation not in SECTIONS.values():
+            break
+        model = field.annotation
+    if problem["type"] == "missing":
+        return _fail(key, f"missing; expected {expected(field)}")
+    return _fail(key, f"got {value!r}; expected {expected(field)}")
 
 
-def _build(section: str, raw, schema):
-    if not isinstance(raw, dict):
-        _fail(section, f"expected a mapping of keys, got {raw!r}")
-    fields = dataclasses.fields(schema)
-    hints = typing.get_type_hints(schema)
-    for key in raw:
-        if key not in hints:
-            _unknown(f"{section}.{key}", [f.name for f in fields])
-    values = {}
-    for spec_field in fields:
-        key, hint = f"{section}.{spec_field.name}", hints[spec_field.name]
-        expected = _expected(spec_field, hint)
-        if spec_field.name not in raw:
-            _fail(key, f"missing; expected {expected}")
-        value = raw[spec_field.name]
-        if not _type_ok(value, hint) or not spec_field.metadata.get("ok", lambda v: True)(value):
-            _fail(key, f"got {value!r}; expected {expected}")
-        values[spec_field.name] = float(value) if hint is float else value
-    return schema(**values)
-
-
-def read_file(path=paths.PARAMS_FILE) -> dict:
+def read_file(path=paths.PARAMS_FILE) -> dict[str, Any]:
+    """params.yaml as YAML gives it, a mapping; its keys and values are checked by `load`."""
     try:
-        text = open(path).read()
+        text = Path(path).read_text()
     except FileNotFoundError:
         raise UserError(f"{path}: file not found (run from the repository root)") from None
     try:
@@ -163,33 +159,28 @@ def read_file(path=paths.PARAMS_FILE) -> dict:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise UserError(f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}") from None
+    keys = ", ".join(Params.model_fields)
+    if data is None:
+        raise UserError(f"{path}: empty; expected a mapping of the keys {keys}")
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of sections, got {data!r}")
-    for key in data:
-        if key not in GLOBALS and key not in SECTIONS:
-            _unknown(key, [*GLOBALS, *SECTIONS])
+        raise UserError(f"{path}: got {data!r}; expected a mapping of the keys {keys}")
     return data
 
 
-def load(section: str, path=paths.PARAMS_FILE):
-    """The validated section `section` of params.yaml, as its schema dataclass."""
+def load_all(path=paths.PARAMS_FILE) -> Params:
+    """All of params.yaml, validated."""
     data = read_file(path)
-    if section not in data:
-        _fail(section, f"missing section; expected the keys {', '.join(f.name for f in dataclasses.fields(SECTIONS[section]))}")
-    return _build(section, data[section], SECTIONS[section])
+    try:
+        return Params.model_validate(data)
+    except ValidationError as error:
+        raise _as_user_error(error, data) from None
 
 
-def _load_global(key: str, path) -> int:
-    expected, ok = GLOBALS[key]
-    data = read_file(path)
-    if key not in data:
-        _fail(key, f"missing; expected {expected}")
-    value = data[key]
-    if not _type_ok(value, int) or not ok(value):
-        _fail(key, f"got {value!r}; expected {expected}")
-    return value
+def load(section: str, path=paths.PARAMS_FILE) -> Any:  # SECTIONS[section]; load_all() is typed per section
+    """Section `section` of params.yaml, once the whole file is valid. A changed copy: .model_copy(update={...})."""
+    return getattr(load_all(path), section)
 
 
 def load_seed(path=paths.PARAMS_FILE) -> int:
     """The global seed every random source of the pipeline derives from."""
-    return _load_global("seed", path)
+    return load_all(path).seed

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -89,7 +88,7 @@ def bench_model(name: str, epochs: int, gflops: float, n_train: int | None = Non
 
 
 def measure_model(name: str, epochs: int, gflops: float, n_train: int | None) -> dict:
-    p = replace(params.load(f"train_{name}"), epochs=epochs)
+    p = params.load(f"train_{name}").model_copy(update={"epochs": epochs})
     use_onednn(p.onednn)
     from fmnist import training
 

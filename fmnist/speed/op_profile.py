@@ -12,7 +12,6 @@ import argparse
 import collections
 import os
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -45,7 +44,7 @@ def main():
 
     from fmnist import data, params, use_onednn
 
-    p = replace(params.load(f"train_{args.model}"), epochs=2)
+    p = params.load(f"train_{args.model}").model_copy(update={"epochs": 2})
     use_onednn(p.onednn)  # the model's kernels, as in its train stage
 
     import keras
