@@ -66,7 +66,7 @@ def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -
 
     model_path = paths.model_file(name)
     if not model_path.exists():
-        raise UserError(f"{model_path}: not found; run the stage train_{name} first (dvc repro)")
+        raise UserError(f"{model_path}: not found; run the stage train@{name} first (dvc repro)")
     try:  # safe mode: a model file that carries code (a Lambda layer) is refused, not run
         custom = non_keras_classes(model_path)
         if custom:  # whoever gets the file (dvc get, a grader) must be able to load it with Keras alone

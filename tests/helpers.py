@@ -82,6 +82,19 @@ def dvc(*args, cwd, data_dir=None, check=True):
     return run([str(VENV_BIN / "dvc"), *args], cwd=cwd, data_dir=data_dir, check=check)
 
 
+def pipeline_stages(repo: Path = ROOT) -> dict[str, dict]:
+    """dvc.yaml's stages as DVC itself resolves them (`foreach` expanded: train@mlp, ...):
+    {name: {"cmd": ..., "deps": [path, ...], "outs": [path, ...]}}, the paths as dvc.yaml writes them."""
+    from dvc.dependency.param import ParamsDependency  # DVC imported only by the tests that read the pipeline
+    from dvc.repo import Repo
+
+    with Repo(str(repo)) as project:
+        return {stage.name: {"cmd": stage.cmd,
+                             "deps": [str(d.def_path) for d in stage.deps if not isinstance(d, ParamsDependency)],
+                             "outs": [str(o.def_path) for o in stage.outs]}
+                for stage in project.index.stages}
+
+
 def edit_params(repo: Path, **sections) -> None:
     """Merge {section: {key: value}} (or seed=N) into the copy's params.yaml."""
     path = repo / "params.yaml"

@@ -15,7 +15,8 @@ import yaml
 
 from fmnist import data, params, paths
 from fmnist.errors import UserError
-from helpers import FILES, dvc, edit_params, idx_bytes, make_repo_copy, tiny_arrays, write_gz, write_tiny_dataset
+from helpers import (FILES, dvc, edit_params, idx_bytes, make_repo_copy, pipeline_stages, tiny_arrays, write_gz,
+                     write_tiny_dataset)
 from servers import http_server, refused_url, silent_server
 
 DEV_IMAGES, DEV_LABELS = FILES["dev_images"], FILES["dev_labels"]
@@ -44,9 +45,7 @@ def finished_stages(repo) -> set:
 
 
 def stage_outs(repo) -> dict:
-    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
-    return {name: [next(iter(out)) if isinstance(out, dict) else out for out in stage["outs"]]
-            for name, stage in stages.items()}
+    return {name: stage["outs"] for name, stage in pipeline_stages(repo).items()}
 
 
 def assert_nothing_left(repo, md5s) -> None:
@@ -237,7 +236,7 @@ def test_unknown_key_suggests_the_closest(tmp_path, dataset, where):
 
 
 def test_negative_epochs(tmp_path, dataset):
-    line = params_case(tmp_path, dataset, "train_mlp", train_mlp={"epochs": -3})
+    line = params_case(tmp_path, dataset, "train@mlp", train_mlp={"epochs": -3})
     assert line == "error: params.yaml: train_mlp.epochs: got -3; expected an integer >= 1"
 
 

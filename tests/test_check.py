@@ -37,7 +37,7 @@ def test_every_float_computing_stage_writes_its_fingerprint(repo):
 def test_an_untouched_rerun_on_one_core_is_identical(repo, data):
     if shutil.which("taskset") is None:
         pytest.fail("taskset (util-linux) is needed to emulate a one-core machine")
-    run(["taskset", "-c", "0", "dvc", "repro", "-f", "-s", "train_mlp", "evaluate"], cwd=repo, data_dir=data)
+    run(["taskset", "-c", "0", "dvc", "repro", "-f", "-s", "train@mlp", "evaluate"], cwd=repo, data_dir=data)
     assert json.loads((repo / "metrics/machine/train_mlp.json").read_text())["cpus_available"] == 1
     result = check(repo)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -73,7 +73,7 @@ def test_another_vector_isa_is_judged_against_the_seed_noise(repo, data):
     run(["git", "commit", "-qm", "seed study"], cwd=repo)
 
     # LeNet-5 trains with oneDNN's kernels, which the cap changes (the MLP's, Eigen's, it does not touch)
-    run(["env", "ONEDNN_MAX_CPU_ISA=SSE41", "dvc", "repro", "-f", "-s", "train_lenet", "evaluate"], cwd=repo, data_dir=data)
+    run(["env", "ONEDNN_MAX_CPU_ISA=SSE41", "dvc", "repro", "-f", "-s", "train@lenet", "evaluate"], cwd=repo, data_dir=data)
     result = check(repo)
     assert result.returncode == 0, result.stdout + result.stderr
     # evaluate reran under the cap too, so every model's test metrics come from "another machine"

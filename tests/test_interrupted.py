@@ -14,12 +14,11 @@ import threading
 import time
 
 import pytest
-import yaml
 
-from helpers import FILES, VENV_BIN, dvc, edit_params, env_for, make_repo_copy, write_tiny_dataset
+from helpers import FILES, VENV_BIN, dvc, edit_params, env_for, make_repo_copy, pipeline_stages, write_tiny_dataset
 from servers import http_server
 
-STAGES = {"download", "preprocess", "backprop_check", "train_mlp", "train_lenet", "train_dropout", "train_bn", "evaluate"}
+STAGES = {"download", "preprocess", "backprop_check", "train@mlp", "train@lenet", "train@dropout", "train@bn", "evaluate"}
 # Measurements of this machine's speed, not results: the only outputs allowed to differ between runs.
 MACHINE_DEPENDENT = re.compile(r"metrics/\w+/timing\.json$")
 # The MLP trains for the assignment's 20 epochs (~3 s on the tiny data), time enough to kill it after the first;
@@ -28,7 +27,7 @@ LONGER_MLP = {"train_mlp": {"epochs": 20}}
 
 
 def ran(output: str) -> set:
-    return set(re.findall(r"Running stage '(\w+)'", output))
+    return set(re.findall(r"Running stage '([\w@]+)'", output))
 
 
 def snapshot(repo) -> dict:
@@ -43,8 +42,7 @@ def assert_same_results(repo, reference: dict) -> None:
 
 
 def stage_outs(repo, stage: str) -> list:
-    outs = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"][stage]["outs"]
-    return [next(iter(out)) if isinstance(out, dict) else out for out in outs]
+    return pipeline_stages(repo)[stage]["outs"]
 
 
 def final_names(folder) -> list:
@@ -171,16 +169,16 @@ def test_killed_mid_training(repo, dataset, reference):
     completed(repo, folder)
 
     def in_second_epoch(output):  # the first epoch's row is in the history; Keras has begun the second
-        return "Epoch 2/20" in output.partition("Running stage 'train_mlp'")[2]
+        return "Epoch 2/20" in output.partition("Running stage 'train@mlp'")[2]
 
-    output = repro_until(repo, ["repro", "-f", "-s", "train_mlp"], folder, in_second_epoch)
+    output = repro_until(repo, ["repro", "-f", "-s", "train@mlp"], folder, in_second_epoch)
     assert "Epoch 20/20" not in output  # killed mid-training, not after
-    assert [out for out in stage_outs(repo, "train_mlp") if (repo / out).exists()] == []
+    assert [out for out in stage_outs(repo, "train@mlp") if (repo / out).exists()] == []
     partial = sorted((repo / "plots" / "mlp").glob(".tmp-*history.csv"))
     assert len(partial) == 1 and 2 <= len(partial[0].read_text().splitlines()) <= 20  # header and some epochs
 
     result = dvc("repro", cwd=repo, data_dir=folder)
-    assert "train_mlp" in ran(result.stdout) and ran(result.stdout) <= {"train_mlp", "evaluate"}
+    assert "train@mlp" in ran(result.stdout) and ran(result.stdout) <= {"train@mlp", "evaluate"}
     assert sorted(repo.rglob(".tmp-*")) == []
     assert_same_results(repo, reference)
 

@@ -42,7 +42,8 @@ def owner(path: str) -> str:
 
 
 def stages_of(part: str) -> tuple:
-    """The stages whose machine decides a part's bytes."""
+    """The stages whose machine decides a part's bytes, by the names of their fingerprints
+    (metrics/machine/<name>.json: train_mlp for the stage train@mlp)."""
     if part in paths.MODEL_NAMES:
         return (f"train_{part}", "evaluate")
     if part == "backprop_check":
