@@ -27,6 +27,16 @@ def use_onednn(onednn: bool) -> None:
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = wanted
 
 
+def use_threads(threads: int) -> None:
+    """Split every TensorFlow op over `threads` threads, whatever the number of cores: how a reduction is split
+    decides its last bits, so a fixed count gives the same bytes on any machine of one CPU kind. Settable only
+    before TensorFlow's first op."""
+    import tensorflow as tf
+
+    if tf.config.threading.get_intra_op_parallelism_threads() != threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+
+
 # Packages Keras and TensorFlow import when they are installed, for integrations this project does not use
 # (scikit-learn wrappers, pandas and SciPy-sparse inputs, matplotlib image galleries). Hidden while Keras
 # loads, they take its import from 3.6-4.0 to 2.0-2.1 s, in each of the five TensorFlow stages.

@@ -22,18 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from fmnist import models
+from fmnist import models, use_threads
+from fmnist.predict import NO_AUTOTUNE, as_written, batches, sliced
 from fmnist.paths import CLASS_NAMES
 
-# Batch for validation and inference: no gradients, so a large batch is simply faster.
-INFERENCE_BATCH = 2048
-# tf.data's autotuning off: its background thread made the end of every iterator, i.e. of ~half the epochs,
-# wait up to ~1.7 s with both cores idle (LeNet-5 with batch norm took 5.1 s or 3.4 s per epoch depending on it).
-_NO_AUTOTUNE = tf.data.Options()
-_NO_AUTOTUNE.autotune.enabled = False
-# The input pipelines' functions have no Python control flow on tensors: traced as they are, without
-# AutoGraph's rewrite of their source, which took ~0.3 s per process.
-_as_written = tf.autograph.experimental.do_not_convert
 
 
 def make_deterministic(seed: int, threads: int) -> None:
@@ -42,12 +34,6 @@ def make_deterministic(seed: int, threads: int) -> None:
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     use_threads(threads)
-
-
-def use_threads(threads: int) -> None:
-    """Split every TensorFlow op over `threads` threads, whatever the number of cores."""
-    if tf.config.threading.get_intra_op_parallelism_threads() != threads:  # settable only before TF's first op
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
 
 
 def as_tensors(arrays: tuple) -> tuple:
@@ -129,33 +115,14 @@ def shuffled_epochs(x, y, batch_size: int, seed: int) -> tf.data.Dataset:
     the MLP's epoch ~20 % longer (docs/speed.md). Read with one iterator for all epochs: fit's steps_per_epoch."""
     arrays, n = (tf.constant(x), tf.constant(y)), len(x)
 
-    @_as_written
+    @as_written
     def permuted(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, epoch]))
         return tuple(tf.gather(a, order) for a in arrays)
 
     dataset = tf.data.Dataset.counter().map(permuted).prefetch(1).flat_map(
-        _as_written(lambda *rows: _sliced(rows, batch_size)))
-    return dataset.with_options(_NO_AUTOTUNE)
-
-
-def _sliced(arrays: tuple, batch_size: int) -> tf.data.Dataset:
-    """The rows of `arrays` (tensors of equal length) in batches, in order, each batch a contiguous slice."""
-    n = arrays[0].shape[0]
-    full = n // batch_size
-    whole = tuple(tf.reshape(a[:full * batch_size], (full, batch_size, *a.shape[1:])) for a in arrays)
-    dataset = tf.data.Dataset.from_tensor_slices(whole)
-    if n % batch_size:  # the last, smaller batch
-        dataset = dataset.concatenate(tf.data.Dataset.from_tensors(tuple(a[full * batch_size:] for a in arrays)))
-    return dataset
-
-
-def batches(x, y=None, batch_size: int = INFERENCE_BATCH) -> tf.data.Dataset:
-    """x (and y), numpy arrays or tensors, in batches, in order: for validation and inference."""
-    dataset = _sliced(tuple(tf.constant(a) for a in ((x,) if y is None else (x, y))), batch_size)
-    if y is None:
-        dataset = dataset.map(_as_written(lambda x: x))  # a 1-tuple would reach the model as a tuple
-    return dataset.with_options(_NO_AUTOTUNE)
+        as_written(lambda *rows: sliced(rows, batch_size)))
+    return dataset.with_options(NO_AUTOTUNE)
 
 
 def _fit(model: keras.Model, train, val, p, seed: int, callbacks=(), verbose=2) -> dict:
@@ -179,9 +146,6 @@ def _final_metrics(model: keras.Model, history: dict, train, p) -> dict:
             "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1]}
 
 
-def predict(model: keras.Model, x, batch_size: int = INFERENCE_BATCH):
-    """Softmax probabilities, N x 10."""
-    return model.predict(batches(x, batch_size=batch_size), verbose=0)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 
 import numpy as np  # noqa: E402
 
-from fmnist import data, evaluation, import_keras, machine, params, paths  # noqa: E402
+from fmnist import data, evaluation, import_keras, machine, params, paths, use_threads  # noqa: E402
 from fmnist.errors import UserError  # noqa: E402
 from fmnist.stage import run_stage  # noqa: E402
 from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
@@ -62,7 +62,7 @@ def confusion_csv(labels, predictions) -> str:
 def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -> tuple[dict, list]:
     """Model `name`'s test metrics and files; its figures are handed to `figures` (figure_processes), and
     returned as futures, with the metrics."""
-    from fmnist import training
+    from fmnist.predict import predict  # TensorFlow loads here, after the params check
 
     model_path = paths.model_file(name)
     if not model_path.exists():
@@ -75,7 +75,7 @@ def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -
         model = keras.saving.load_model(model_path, safe_mode=True)
     except (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
-    probabilities = training.predict(model, x_test, batch_size)
+    probabilities = predict(model, x_test, batch_size)
     predictions = probabilities.argmax(axis=1)
     test = evaluation.test_scores(probabilities, y_test)
     matrix = evaluation.confusion_matrix(y_test, predictions, len(paths.CLASS_NAMES))
@@ -129,9 +129,7 @@ def main():
     with figure_processes() as figures:  # every figure written when this block ends
         keras = import_keras()  # after the params check: a typo should not wait for TensorFlow
 
-        from fmnist import training
-
-        training.use_threads(p.threads)
+        use_threads(p.threads)
 
         x_test, y_test = data.load("test")
         comparison, tests, histories, drawn = {}, {}, {}, []

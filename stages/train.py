@@ -1,4 +1,4 @@
-"""Stages `train_mlp`, `train_lenet`, `train_dropout`, `train_bn`: `python -m stages.train <model>`.
+"""Stages `train@mlp`, `train@lenet`, `train@dropout`, `train@bn` (dvc.yaml): `python -m stages.train <model>`.
 
 Trains one model on the train split with Adam, validating every epoch (assignment 3.2.6, 4.2.3, 4.3), and
 writes, for model M:
@@ -16,7 +16,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
-from fmnist import data, import_keras, machine, params, paths, use_onednn  # noqa: E402
+from fmnist import data, import_keras, machine, params, paths, use_onednn, use_threads  # noqa: E402
 from fmnist.errors import UserError  # noqa: E402
 from fmnist.stage import run_stage  # noqa: E402
 from fmnist.files import atomic_path, remove_stale_tmp, write_json, write_text  # noqa: E402
@@ -51,7 +51,7 @@ def main():
 
     from fmnist import models, training
 
-    training.use_threads(p.threads)  # before the tensors: TensorFlow's first op fixes its threads
+    use_threads(p.threads)  # before the tensors: TensorFlow's first op fixes its threads
     train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
 
     for folder in (paths.MODELS_DIR, paths.model_metrics_dir(model_name), paths.model_plots_dir(model_name)):

@@ -3,6 +3,7 @@ epoch, the same orders for the same seed, and the last batch smaller when the ba
 import numpy as np
 import pytest
 
+from fmnist import predict as inference
 from fmnist import training
 
 N, FEATURES, BATCH = 10, 3, 4
@@ -50,7 +51,7 @@ def test_a_batch_size_that_divides_or_exceeds_the_rows(batch_size):
 
 def test_inference_batches_are_in_order():
     x, y = data()
-    with_labels = list(training.batches(x, y, batch_size=BATCH))
+    with_labels = list(inference.batches(x, y, batch_size=BATCH))
     assert [labels.numpy().tolist() for _, labels in with_labels] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    features_only = list(training.batches(x, batch_size=BATCH))
+    features_only = list(inference.batches(x, batch_size=BATCH))
     np.testing.assert_array_equal(np.concatenate([f.numpy() for f in features_only]), x)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fmnist import data, machine, params, paths, use_onednn  # noqa: E402
+from fmnist import data, machine, params, paths, use_onednn, use_threads  # noqa: E402
 from fmnist.stage import STAGE_LOG_ENV  # noqa: E402
 from fmnist.files import replace_marked_block, write_json  # noqa: E402
 from fmnist.processes import in_own_process  # noqa: E402
@@ -94,7 +94,7 @@ def measure_model(name: str, epochs: int, gflops: float, n_train: int | None) ->
 
     train, val = data.load("train"), data.load("val")
     train = (train[0][:n_train], train[1][:n_train])
-    training.use_threads(p.threads)  # as the train stage does: threads first, then the tensors
+    use_threads(p.threads)  # as the train stage does: threads first, then the tensors
     train, val = training.as_tensors(train), training.as_tensors(val)
     result = training.train(name, p, params.load_seed(), train, val)
     epoch = statistics.median(result.epoch_seconds[1:])
@@ -304,10 +304,9 @@ def main():
     n_train = len(data.load("train")[0])  # also: the pipeline has run (data/processed exists)
     python = ensure_peer_venv() if args.peers else None
     cores = len(os.sched_getaffinity(0))
-    from fmnist import training
 
     # The machine's GEMM rate: oneDNN's, on every core (set before TensorFlow's first op, which fixes it).
-    training.use_threads(cores)
+    use_threads(cores)
     gflops = gemm_gflops()
     result = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
               "cpu": cpu_record(), "command": "python -m fmnist.speed.bench " + " ".join(sys.argv[1:]),

@@ -42,7 +42,7 @@ def main():
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
 
-    from fmnist import data, params, use_onednn
+    from fmnist import data, params, use_onednn, use_threads
 
     p = params.load(f"train_{args.model}").model_copy(update={"epochs": 2})
     use_onednn(p.onednn)  # the model's kernels, as in its train stage
@@ -52,7 +52,7 @@ def main():
 
     from fmnist import training
 
-    training.use_threads(p.threads)
+    use_threads(p.threads)
     train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
     logdir = Path(tempfile.mkdtemp(prefix="op-profile-"))
 
