@@ -92,6 +92,32 @@ class Evaluate(Schema):
     threads: Count
 
 
+def _distinct(seeds: list[int]) -> list[int]:
+    if len(set(seeds)) != len(seeds):
+        raise ValueError("a seed appears twice")
+    return seeds
+
+
+class SeedStudy(Schema):
+    # the seeds every model is retrained with (seeds/dvc.yaml); each varies the split, the initial weights,
+    # the batch order and dropout at once, as the global seed does (docs/seed-study.md)
+    seeds: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2), AfterValidator(_distinct),
+                     Expected("a list of at least 2 different integers >= 0")]
+
+
+VerdictWord = Literal["unchanged", "better", "worse", "equivalent", "inconclusive", "single run", "new model",
+                      "not comparable"]
+
+
+class Review(Schema):
+    # how close two revisions' mean test accuracies must be, surely, to be called equivalent (a fraction:
+    # 0.005 = 0.5 points; docs/review.md says why)
+    margin: Annotated[float, Field(gt=0, lt=1), Expected("a number strictly between 0 and 1 (0.005 = 0.5 points)")]
+    # verdict words that fail `make gate`; the policy committed at the pull request's base applies
+    fail_on: Annotated[list[VerdictWord], Expected(
+        "a list of verdict words among " + ", ".join(typing.get_args(VerdictWord)))]
+
+
 class Params(Schema):
     """The whole of params.yaml: the global seed and one section per stage."""
     seed: Annotated[int, Field(ge=0), Expected("an integer >= 0")]  # every random source derives from it
@@ -103,6 +129,8 @@ class Params(Schema):
     train_dropout: TrainDropout
     train_bn: Train
     evaluate: Evaluate
+    seed_study: SeedStudy
+    review: Review
 
 
 SECTIONS: dict[str, type[Schema]] = {

@@ -179,7 +179,7 @@ def test_bad_seed(params_file):
     assert error_of(params_file, "seed") == "params.yaml: seed: got -1; expected an integer >= 0"
 
 
-ALL_KEYS = "seed, download, preprocess, backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate"
+ALL_KEYS = "seed, download, preprocess, backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate, seed_study, review"
 
 
 @pytest.mark.parametrize("text, problem", [

@@ -21,3 +21,37 @@ def files_at(rev: str, folders) -> dict:
     listing = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", rev, "--", *map(str, folders)],
                              capture_output=True, check=True).stdout.decode()
     return {name: file_at(rev, name) for name in listing.split("\0") if name}
+
+
+def merge_base(base: str, head: str = "HEAD") -> str | None:
+    """The commit a pull request from `head` into `base` forked from: what it was built on and should be
+    compared with (the tip of `base` may hold results merged since, which the head never saw)."""
+    result = subprocess.run(["git", "merge-base", base, head], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+class Snapshot:
+    """One side of a comparison: the files committed at a commit, or the working tree (commit None)."""
+
+    def __init__(self, commit: str | None, root: Path = Path(".")):
+        self.commit, self.root = commit, root
+
+    @property
+    def label(self) -> str:
+        return f"{self.commit[:7]}" if self.commit else "the working tree"
+
+    def read(self, path) -> str | None:
+        """The text of `path` on this side, or None when it is not there."""
+        if self.commit is None:
+            file = self.root / path
+            return file.read_text() if file.is_file() else None
+        content = file_at(self.commit, path)
+        return None if content is None else content.decode()
+
+    def files(self, folder) -> dict[str, str]:
+        """{path: text} of every file under `folder` on this side."""
+        if self.commit is None:
+            base = self.root / folder
+            return {p.relative_to(self.root).as_posix(): p.read_text() for p in sorted(base.rglob("*"))
+                    if p.is_file() and not p.name.startswith(".")} if base.is_dir() else {}
+        return {name: content.decode() for name, content in files_at(self.commit, [folder]).items()}
