@@ -2,7 +2,9 @@
 # make test:  the same set-up, then the test suite.
 # make check:  did this run reproduce the results committed at REV (default HEAD)? A table; exit 1 if not.
 # make seeds:  the seed study: every model retrained with 8 seeds, metrics/seeds.json (about 25 minutes).
-# make report: report.md for a pull request (BASE=rev to diff against, default HEAD~1), verdicts first.
+# make report: report.md and report.json for a pull request: HEAD's committed results against those at the
+#              merge base with BASE (default HEAD~1), verdicts first. WORKTREE=1: the working tree is the head.
+# make gate:   exit 1 when a verdict of report.json is one the base's `review.fail_on` policy names.
 #              FIGURES_URL=https://github.com/OWNER/REPO/raw links the committed figures for a PR comment.
 # make results: dvc pull when a DVC remote is configured (and rerun what it lacks), else the whole pipeline.
 # make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh).
@@ -18,7 +20,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 BASE ?= HEAD~1
 REV ?= HEAD
 
-.PHONY: setup repro test check seeds report bench lock results comment actionlint
+.PHONY: setup repro test check seeds report gate bench lock results comment actionlint
 
 setup: $(STAMP)
 
@@ -40,7 +42,10 @@ seeds: setup
 	python -m fmnist.review.seeds
 
 report: setup
-	python -m fmnist.review.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL))
+	python -m fmnist.review.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL)) $(if $(WORKTREE),--worktree)
+
+gate: setup
+	python -m fmnist.review.gate --base $(BASE)
 
 results: setup
 	if [ -n "$$(dvc remote list)" ]; then dvc pull --allow-missing || echo "dvc pull failed: rerunning instead"; fi

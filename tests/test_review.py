@@ -1,6 +1,7 @@
 """Pull-request review end to end on tiny data: `make report BASE=...` in a repository copy with its own git
-gives each model a verdict from the paired predictions (fmnist.review.stats) and the seed study's noise band."""
+compares the head's committed results with the merge base's and gives each model a verdict."""
 import json
+import re
 
 import pytest
 
@@ -74,22 +75,29 @@ def ruined_mlp(repo, data):
     return (repo / "report.md").read_text()
 
 
-def test_a_ruined_model_is_worse_with_the_p_value_of_its_predictions(repo, ruined_mlp):
+def single_run_detail(report: str, model_title: str) -> tuple[int, int, float]:
+    """(fixed, broken, McNemar p) from the heading of a model's "What moved" section."""
+    match = re.search(rf"### {re.escape(model_title)}: (\d+) test images fixed, (\d+) broken \(single run, "
+                      r"McNemar p = ([\d.e-]+)\)", report)
+    return int(match[1]), int(match[2]), float(match[3])
+
+
+def test_a_ruined_model_without_replicas_is_a_worse_single_run(repo, ruined_mlp):
     mlp = verdict_rows(ruined_mlp)["mlp"]
-    assert mlp["verdict"] == "**worse**"
-    assert float(mlp["McNemar p"]) == pytest.approx(mcnemar_between(repo, "mlp", "HEAD~1", "HEAD"), rel=5e-3)
-    assert float(mlp["McNemar p"]) < 0.05
-    fixed, broken = map(int, mlp["fixed / broken"].split(" / "))
-    assert broken > fixed
-    assert float(mlp["change (pt)"]) < -100 * stats.difference_band(SEED_SD, 5)
-    assert mlp["seed noise (sd)"].startswith("0.20 pt")
+    assert mlp["verdict"] == "**single run**: worse; `make seeds` at both revisions gives the paired verdict"
+    assert mlp["what changed"] == "params: train_mlp.epochs 2 → 1; params: train_mlp.learning_rate 0.003 → 1e-07"
+    fixed, broken, p_value = single_run_detail(ruined_mlp, "MLP")
+    assert p_value == pytest.approx(mcnemar_between(repo, "mlp", "HEAD~1", "HEAD"), rel=5e-3)
+    assert p_value < 0.05 and broken > fixed
+    assert float(mlp["difference (pt) [CI]"]) < -100 * stats.difference_band(SEED_SD, 5)
+    assert json.loads((repo / "report.json").read_text())["verdicts"]["mlp"] == "single run"
 
 
 def test_the_models_the_change_did_not_touch_are_unchanged(ruined_mlp):
     rows = verdict_rows(ruined_mlp)
     untouched = ("lenet", "dropout", "bn")
     assert {m: rows[m]["verdict"] for m in untouched} == dict.fromkeys(untouched, "**unchanged**")
-    assert all(rows[m]["McNemar p"] == "1" and rows[m]["fixed / broken"] == "0 / 0" for m in untouched)
+    assert {m: rows[m]["what changed"] for m in untouched} == dict.fromkeys(untouched, "inputs identical")
 
 
 def test_verdicts_come_first_and_the_raw_diffs_are_folded(repo, ruined_mlp):
@@ -108,12 +116,12 @@ def test_without_a_seed_study_nothing_is_called_worse(repo, ruined_mlp):
     saved = seeds.read_text()
     seeds.unlink()
     try:
-        make(repo, "report", "BASE=HEAD~1")
+        make(repo, "report", "BASE=HEAD~1", "WORKTREE=1")  # the working tree, without the study, is the head
     finally:
         seeds.write_text(saved)
-    mlp = verdict_rows((repo / "report.md").read_text())["mlp"]
-    assert mlp["verdict"] == "**within noise**"
-    assert "no seed study" in mlp["seed noise (sd)"]
+    report = (repo / "report.md").read_text()
+    assert "**The head is the working tree** (uncommitted results), not a commit." in report
+    assert verdict_rows(report)["mlp"]["verdict"].startswith("**single run**: within noise;")
 
 
 def test_a_pull_request_comment_links_committed_figures_at_each_commit(repo, ruined_mlp):
@@ -149,6 +157,9 @@ def test_a_change_to_no_model_leaves_all_four_unchanged(repo, data, ruined_mlp):
     report = (repo / "report.md").read_text()
     rows = verdict_rows(report)
     assert {m: rows[m]["verdict"] for m in rows} == dict.fromkeys(paths.MODEL_NAMES, "**unchanged**")
+    # the test losses' last digits moved with the inference batch; no prediction did
+    assert {m: rows[m]["what changed"] for m in rows} == dict.fromkeys(
+        paths.MODEL_NAMES, "the same prediction for every test image (params: evaluate.batch_size 2000 → 7)")
     assert "## What moved" not in report
     assert not list((repo / "report").glob("*.png"))  # no figure left from an earlier report
 

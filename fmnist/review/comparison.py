@@ -75,17 +75,18 @@ def _flat(data, prefix="") -> dict:
     return {prefix.rstrip("."): data}
 
 
-def entry_changes(base: dict | None, head: dict | None) -> list[str]:
-    """How a stage's dvc.lock entry differs between base and head: params (key, old → new), code and data deps."""
+def entry_changes(base: dict | None, head: dict | None, relevant=lambda path: True) -> list[str]:
+    """How a stage's dvc.lock entry differs between base and head: params (key, old → new), code and data deps
+    (those `relevant(path)` keeps)."""
     if base is None or head is None:
         return [] if base == head else ["stage added" if base is None else "stage removed"]
     changes = []
-    old, new = _flat(base.get("params", {})), _flat(head.get("params", {}))
+    old, new = (_flat(side.get("params", {}).get("params.yaml", {})) for side in (base, head))
     for key in sorted(old.keys() | new.keys()):
-        if old.get(key) != new.get(key):
-            changes.append(f"params: {key.split('.', 1)[-1]} {old.get(key)!r} → {new.get(key)!r}")
+        if not same_value(old.get(key), new.get(key)):
+            changes.append(f"params: {key} {old.get(key, 'missing')} → {new.get(key, 'missing')}")
     deps = [{d["path"]: d.get("md5") for d in side.get("deps", [])} for side in (base, head)]
-    moved = sorted(p for p in deps[0].keys() | deps[1].keys() if deps[0].get(p) != deps[1].get(p))
+    moved = sorted(p for p in deps[0].keys() | deps[1].keys() if deps[0].get(p) != deps[1].get(p) and relevant(p))
     code = [p for p in moved if p.endswith(".py")]
     data = [p for p in moved if not p.endswith(".py")]
     if code:
@@ -93,6 +94,17 @@ def entry_changes(base: dict | None, head: dict | None) -> list[str]:
     if data:
         changes.append(f"data: {', '.join(data)}")
     return changes
+
+
+def same_value(a, b) -> bool:
+    """Equal as params: dvc.lock writes 1e-06 as YAML 1.1 reads a string, params.yaml's 1.0e-6 is a float."""
+    if a == b:
+        return True
+    try:
+        return isinstance(a, (str, int, float)) and isinstance(b, (str, int, float)) and float(a) == float(b) \
+            and not isinstance(a, bool) and not isinstance(b, bool)
+    except ValueError:
+        return False
 
 
 def stale_stages(stages: Mapping[str, dict], params: Mapping, file_md5: Callable[[str], str | None]) -> dict:
@@ -104,7 +116,7 @@ def stale_stages(stages: Mapping[str, dict], params: Mapping, file_md5: Callable
     for name, entry in stages.items():
         for key, value in _flat(entry.get("params", {}).get("params.yaml", {})).items():
             current = _flat(params).get(key, "missing")
-            if current != value:
+            if not same_value(current, value):
                 why[name] = f"params: {key} is {current!r}, the lock has {value!r}"
                 break
         else:
@@ -186,12 +198,15 @@ def compare(base: Mapping[str, str], head: Mapping[str, str], fresh: tuple[set, 
     metrics/seeds.json); `fresh` holds, per side, the replica stages whose lock entries match that revision."""
     base_lock = {**lock_stages(base.get("dvc.lock")), **lock_stages(base.get("seeds/dvc.lock"))}
     head_lock = {**lock_stages(head.get("dvc.lock")), **lock_stages(head.get("seeds/dvc.lock"))}
-    study = head.get("metrics/seeds.json") or base.get("metrics/seeds.json")
+    study = head.get("metrics/seeds.json")  # the noise of the code being judged: the head's seed study
     seed_study = json.loads(study) if study else None
     rows, paired_pairs = [], {}
     for model in models:
         row = ModelComparison(model, "", base_accuracy=_accuracy(base, model), head_accuracy=_accuracy(head, model))
         changes = entry_changes(base_lock.get(train_stage(model)), head_lock.get(train_stage(model)))
+        # evaluate's own params and code (its data deps are the train stages' and preprocess's outputs)
+        changes += entry_changes(base_lock.get("evaluate"), head_lock.get("evaluate"),
+                                 relevant=lambda path: path.endswith(".py"))
         if row.base_accuracy is None:
             row.verdict, row.why = "new model", "no results at the base"
         elif row.head_accuracy is None:
@@ -216,6 +231,9 @@ def compare(base: Mapping[str, str], head: Mapping[str, str], fresh: tuple[set, 
                     word = stats.verdict(row.single["identical"], row.head_accuracy - row.base_accuracy,
                                          row.single["band"], row.single["p"])
                     row.single["word"] = word
+                    if word == "unchanged":  # every test image got the same prediction: only last digits moved
+                        row.verdict, row.single = "unchanged", None
+                        row.why = f"the same prediction for every test image ({row.why})"
         rows.append(row)
     paired = stats.compare_models(paired_pairs, alpha=alpha, margin=margin) if paired_pairs else {}
     for model, comparison in paired.items():

@@ -1,18 +1,23 @@
 """`make report`: report.md, a results page for a pull request, generated from the pipeline's metrics.
 
-    python -m fmnist.review.report [--base REV] [--out report.md] [--figures-url URL]
+    python -m fmnist.review.report [--base REV] [--worktree] [--out report.md] [--figures-url URL]
     python -m fmnist.review.report --readme      # refresh the results table in README.md
 
-It opens with one verdict per model: the working tree's results (the head) against those committed at the
-base revision, judged on the paired per-image predictions and the seed study's noise band (fmnist.review.stats).
-Every number and every answer to the assignment's questions is computed from the files the pipeline wrote,
-so the text stays true when the results change.
+Committed against committed: the head's results as committed at HEAD (--worktree: as in the working tree, for
+uncommitted work; the report then says so) against those committed at `git merge-base BASE HEAD`, the commit
+the head was built on. Nothing a rerun wrote enters the verdicts, so a model no change touched is `unchanged`
+on any machine. A rerun serves `make check` (did the head's committed results reproduce here?), whose outcome,
+when check.json is there, opens the report in one line. Then one verdict per model (fmnist/review/comparison.py
+decides them). Every number and every answer to the assignment's questions is computed from the files, so the
+text stays true when the results change. Also writes report.json: {head, base, verdicts}, for `make gate`.
 """
 import argparse
 import json
 import re
 import subprocess
 from pathlib import Path
+
+import yaml
 
 import matplotlib
 
@@ -21,30 +26,53 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fmnist import machine, paths  # noqa: E402
-from fmnist.review import revisions, stats  # noqa: E402
+from fmnist.review import comparison, revisions, stats  # noqa: E402
+from fmnist.review.revisions import Snapshot  # noqa: E402
 from fmnist.errors import UserError  # noqa: E402
 from fmnist.stage import run_stage  # noqa: E402
-from fmnist.files import replace_marked_block, write_text  # noqa: E402
-from fmnist.params import read_file  # noqa: E402
-from fmnist.results import parse_history, parse_predictions, read_history, read_json  # noqa: E402
+from fmnist.files import replace_marked_block, write_json, write_text  # noqa: E402
+from fmnist.results import parse_history  # noqa: E402
 
 TITLES = paths.MODEL_TITLES
 README = Path("README.md")
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 SEEDS_FILE = paths.METRICS_DIR / "seeds.json"  # the seed study: each model's spread over training seeds
 FIGURES_DIR = Path("report")  # figures drawn at report time (git-ignored), beside report.md
+CHECK_FILE = Path("check.json")  # make check's outcome on this machine, when it ran
+TEXT_FOLDERS = ("metrics", "plots", "seeds")  # where the results' text files are
 MOVED_CLASSES_SHOWN = 5
 
 
-def load_results() -> dict:
+def side_files(side: Snapshot) -> dict[str, str]:
+    """{path: text} of every result file on one side (JSON, CSV and the lock files; not the PNGs)."""
+    files = {name: text for folder in TEXT_FOLDERS for name, text in side.files(folder).items()
+             if name.endswith((".json", ".csv"))}
+    for name in (*comparison.LOCK_FILES, "params.yaml"):
+        text = side.read(name)
+        if text is not None:
+            files[name] = text
+    return files
+
+
+def missing(path: str) -> UserError:
+    return UserError(f"{path}: not found; run the pipeline first (dvc repro)")
+
+
+def load_results(files: dict[str, str]) -> dict:
+    """Each model's train, test and first-sample metrics and its per-epoch history, from one side's files."""
+    def text(path):
+        if path not in files:
+            raise missing(path)
+        return files[path]
+
     results = {}
     for model in paths.MODEL_NAMES:
-        folder = paths.model_metrics_dir(model)
+        folder = paths.model_metrics_dir(model).as_posix()
         results[model] = {
-            "train": read_json(folder / "train.json"),
-            "test": read_json(folder / "test.json"),
-            "first_sample": read_json(folder / "first_sample.json"),
-            "history": read_history(paths.model_plots_dir(model) / "history.csv"),
+            "train": json.loads(text(f"{folder}/train.json")),
+            "test": json.loads(text(f"{folder}/test.json")),
+            "first_sample": json.loads(text(f"{folder}/first_sample.json")),
+            "history": parse_history(text(f"{paths.model_plots_dir(model).as_posix()}/history.csv")),
         }
     return results
 
@@ -53,9 +81,8 @@ def pct(value: float) -> str:
     return f"{100 * value:.2f} %"
 
 
-def results_table(results: dict) -> str:
+def results_table(results: dict, study: dict | None) -> str:
     """This run's headline numbers, and beside them the seed study's mean ± sd where there is one."""
-    study = load_seed_study()
     lines = ["| model | parameters | epochs | train acc | val acc | test acc | test acc, seed study | train loss "
              "| val loss | test loss | train − val gap |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for model, r in results.items():
@@ -70,16 +97,19 @@ def results_table(results: dict) -> str:
 
 
 def readme_results() -> str:
-    """The README's results block: the table, and the machine the numbers come from."""
-    made_on = read_json(machine.fingerprint_file("evaluate")) if machine.fingerprint_file("evaluate").exists() else None
+    """The README's results block, from the working tree: the table, and the machine the numbers come from."""
+    files = side_files(Snapshot(None))
+    made_on = files.get(machine.fingerprint_file("evaluate").as_posix())
+    made_on = json.loads(made_on) if made_on else None
     where = (f"Made on {made_on['cpu']} ({made_on['vector_isa']}), TensorFlow {made_on['tensorflow']}, with each "
              f"model's kernels and threads from params.yaml: `metrics/machine/`." if made_on
              else "Made on an unrecorded machine.")
-    return results_table(load_results()) + "\n\n" + where
+    return results_table(load_results(files), seed_study(files)) + "\n\n" + where
 
 
-def load_seed_study() -> dict | None:
-    return read_json(SEEDS_FILE) if SEEDS_FILE.exists() else None
+def seed_study(files: dict[str, str]) -> dict | None:
+    text = files.get(SEEDS_FILE.as_posix())
+    return json.loads(text) if text else None
 
 
 def spread(study: dict | None, model: str, metric: str) -> str:
@@ -154,7 +184,7 @@ def describe_overfitting(name: str, o: dict) -> str:
     return text
 
 
-def answers(results: dict, params: dict) -> str:
+def answers(results: dict, params: dict, files: dict[str, str]) -> str:
     r = results
     losses = {m: params[f"train_{m}"]["loss"] for m in r}
     encoding = {"sparse_categorical_crossentropy": "integer class ids (0–9), with sparse categorical cross-entropy",
@@ -190,7 +220,7 @@ def answers(results: dict, params: dict) -> str:
         "log-likelihood of the true class: it rewards confident correct answers and punishes confident wrong ones, "
         "and its gradient does not vanish when the softmax saturates (unlike squared error). Accuracy as the "
         "metric, because the classes are balanced ("
-        + balance_text() + "), so accuracy is not dominated by a majority class.",
+        + balance_text(files) + "), so accuracy is not dominated by a majority class.",
         "",
         "**4.2.3 Signs of overfitting in LeNet-5.** " + describe_overfitting("LeNet-5", o["lenet"]) + ". "
         + ("That is overfitting: the model fits the training set better than unseen data. "
@@ -221,16 +251,19 @@ def dropout_curves(history: dict) -> str:
             "validation accuracy: dropout is active while training and off while validating.")
 
 
-def balance_text() -> str:
-    counts = read_json(paths.METRICS_DIR / "preprocess.json")["class_counts"]["train"].values()
+def balance_text(files: dict[str, str]) -> str:
+    counts = json.loads(files["metrics/preprocess.json"])["class_counts"]["train"].values()
     return f"{min(counts):,} to {max(counts):,} training images per class"
 
 
-def dvc_diff(kind: str, base: str) -> str:
-    result = subprocess.run(["dvc", kind, "diff", base, "--md"], capture_output=True, text=True)
+def dvc_diff(kind: str, base: str, head: str | None) -> str:
+    """`dvc metrics diff` or `dvc params diff` from the base commit to the head commit (or the working tree)."""
+    command = ["dvc", kind, "diff", base, *([head] if head else []), "--md"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    shown = " ".join(command[:4 + bool(head)])
     if result.returncode != 0:
-        return f"(`dvc {kind} diff {base}` failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''})"
-    return result.stdout.strip() or f"No {kind} changed since {base}."
+        return f"(`{shown}` failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''})"
+    return result.stdout.strip() or f"No {kind} changed."
 
 
 def folded(summary: str, body: str) -> str:
@@ -238,63 +271,39 @@ def folded(summary: str, body: str) -> str:
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-# ---- The base revision: files as committed there ----
+# ---- The two sides ----
 
-def commit_of(rev: str) -> str:
+def commit_of(rev: str, what: str) -> str:
     commit = revisions.commit_of(rev)
     if commit is None:
-        raise UserError(f"base revision {rev!r} does not exist in this repository (a typo, or not fetched?)")
+        raise UserError(f"{what} {rev!r} does not exist in this repository (a typo, or not fetched?)")
     return commit
 
 
-def text_at(commit: str, path) -> str | None:
-    content = revisions.file_at(commit, path)
-    return None if content is None else content.decode()
+def fresh_replicas(files: dict[str, str], side: Snapshot) -> set[str]:
+    """The replica stages whose seeds/dvc.lock entries match this side's params and code."""
+    stages = comparison.lock_stages(files.get("seeds/dvc.lock"))
+    params = yaml.safe_load(files.get("params.yaml") or "{}") or {}
+    md5s: dict[str, str | None] = {}
+
+    def file_md5(path: str) -> str | None:
+        if path not in md5s:
+            md5s[path] = comparison.md5_of_text(side.read(path)) if path.endswith(".py") else None
+        return md5s[path]
+
+    stale = comparison.stale_stages(stages, params, file_md5)
+    return {name for name in stages if name.startswith("replica@") and name not in stale}
 
 
-# ---- Verdicts: each model at the base against the head (the working tree) ----
-
-def noise_band(seeds: dict | None, model: str) -> tuple[float | None, float | None]:
-    """(sd of the test accuracy over training seeds, the 99 % band for two runs' difference) from the seed
-    study, or (None, None) when it has no such model."""
-    try:
-        spread = seeds["models"][model]["test_accuracy"]
-        return spread["sd"], stats.difference_band(spread["sd"], spread["n"])
-    except (KeyError, TypeError, ValueError):
-        return None, None
+def stale_pipeline(files: dict[str, str], side: Snapshot) -> dict[str, str]:
+    """{stage: why} for the pipeline's stages (dvc.lock) whose committed results do not match this side."""
+    params = yaml.safe_load(files.get("params.yaml") or "{}") or {}
+    return comparison.stale_stages(comparison.lock_stages(files.get("dvc.lock")), params,
+                                   lambda path: comparison.md5_of_text(side.read(path)) if path.endswith(".py")
+                                   else None)
 
 
-def compare_model(model: str, base_commit: str, seeds: dict | None) -> dict:
-    """Everything the verdict row and the "what moved" section need for one model."""
-    folder = paths.model_plots_dir(model)
-    if not (folder / "confusion.csv").exists():
-        raise UserError(f"{folder / 'confusion.csv'}: not found; run the pipeline first (dvc repro)")
-    head_actual, head_predicted = parse_predictions((folder / "confusion.csv").read_text())
-    sd, band = noise_band(seeds, model)
-    row = {"model": model, "sd": sd, "band": band, "head_accuracy": read_json(
-        paths.model_metrics_dir(model) / "test.json")["accuracy"]}
-    base_test = text_at(base_commit, paths.model_metrics_dir(model) / "test.json")
-    base_confusion = text_at(base_commit, folder / "confusion.csv")
-    if base_test is None:
-        return {**row, "verdict": "new model", "note": "no results at the base"}
-    row["base_accuracy"] = json.loads(base_test)["accuracy"]
-    row["change"] = row["head_accuracy"] - row["base_accuracy"]
-    if base_confusion is None:
-        return {**row, "verdict": "not comparable", "note": "no per-image predictions at the base"}
-    base_actual, base_predicted = parse_predictions(base_confusion)
-    if base_actual != head_actual:
-        return {**row, "verdict": "not comparable", "note": "the test sets differ: no paired test"}
-    per_class = stats.fixed_and_broken(head_actual, base_predicted, head_predicted)
-    fixed = sum(c["fixed"] for c in per_class.values())
-    broken = sum(c["broken"] for c in per_class.values())
-    p_value = stats.mcnemar_exact(fixed, broken)
-    identical = base_predicted == head_predicted
-    history_text = text_at(base_commit, folder / "history.csv")
-    return {**row, "fixed": fixed, "broken": broken, "p": p_value, "per_class": per_class,
-            "identical": identical, "verdict": stats.verdict(identical, row["change"], band, p_value),
-            "base_history": parse_history(history_text) if history_text else None,
-            "head_history": read_history(folder / "history.csv")}
-
+# ---- Verdicts ----
 
 def points(fraction: float, sign: bool = False) -> str:
     return f"{100 * fraction:{'+' if sign else ''}.2f}"
@@ -304,26 +313,46 @@ def p_text(p_value: float) -> str:
     return f"{p_value:.3g}"
 
 
-def verdict_table(rows: list) -> str:
-    lines = ["| model | base test acc | head test acc | change (pt) | McNemar p | fixed / broken | seed noise (sd) "
-             "| verdict |", "|---|---:|---:|---:|---:|---:|---|---|"]
-    for r in rows:
-        base = f"{points(r['base_accuracy'])} %" if "base_accuracy" in r else "—"
-        change = points(r["change"], sign=True) if "change" in r else "—"
-        paired = (p_text(r["p"]), f"{r['fixed']} / {r['broken']}") if "p" in r else (r["note"], "—")
-        noise = (f"{points(r['sd'])} pt (band ±{points(r['band'])})" if r["sd"] is not None
-                 else "not measured: no seed study")
-        lines.append(f"| {TITLES[r['model']]} | {base} | {points(r['head_accuracy'])} % | {change} | {paired[0]} "
-                     f"| {paired[1]} | {noise} | **{r['verdict']}** |")
-    return "\n".join(lines)
+def mean_sd(mean: float, sd: float) -> str:
+    return f"{points(mean)} ± {points(sd)} %"
 
 
-VERDICT_RULE = (
-    "**better** / **worse**: the test accuracy moved by more than the seed-noise band (two runs with different "
-    "training seeds differ by less than that 99 % of the time) *and* the exact McNemar test on the per-image predictions "
-    f"gives p < {stats.VERDICT_ALPHA}. **within noise**: predictions changed, but not by both measures. "
-    "**unchanged**: every test image got the same prediction. A model without a seed study "
-    f"(`{SEEDS_FILE.as_posix()}`) has no band, so it is never called better or worse.")
+def verdict_row(row: comparison.ModelComparison) -> str:
+    title = TITLES[row.model]
+    if row.paired is not None:
+        d = row.paired.difference
+        note = f" ({row.paired.verdict.note})" if row.paired.verdict.note else ""
+        return (f"| {title} | {mean_sd(d.base_mean, d.base_sd)} | {mean_sd(d.head_mean, d.head_sd)} "
+                f"| {points(d.mean_difference, True)} [{points(d.low, True)}, {points(d.high, True)}] "
+                f"| {p_text(row.paired.p_adjusted)} | {d.n} | {points(row.paired.detectable)} "
+                f"| **{row.verdict}**{note} | {row.why} |")
+    base = f"{points(row.base_accuracy)} %" if row.base_accuracy is not None else "—"
+    head = f"{points(row.head_accuracy)} %" if row.head_accuracy is not None else "—"
+    change = ("—" if None in (row.base_accuracy, row.head_accuracy)
+              else points(row.head_accuracy - row.base_accuracy, True))
+    verdict = f"**{row.verdict}**"
+    if row.single is not None:
+        verdict += f": {row.single.get('word', row.single.get('note', ''))}; `{comparison.PAIRED_COMMAND}` at both "
+        verdict += "revisions gives the paired verdict"
+    return f"| {title} | {base} | {head} | {change} | — | 1 | — | {verdict} | {row.why} |"
+
+
+def verdict_table(rows: list[comparison.ModelComparison]) -> str:
+    lines = ["| model | base test acc | head test acc | difference (pt) [CI] | adjusted p | seeds "
+             "| detectable (pt) | verdict | what changed |", "|---|---:|---:|---|---:|---:|---:|---|---|"]
+    return "\n".join(lines + [verdict_row(r) for r in rows])
+
+
+def verdict_rule(margin: float, k: int) -> str:
+    return (
+        "Seed replicas (`make seeds`) give each side's mean test accuracy over the same seeds; the difference has a "
+        f"paired t interval at {100 * (1 - stats.FAMILY_ALPHA):.0f} % for the {k} model(s) compared together "
+        f"(Bonferroni: each at {100 * (1 - stats.adjusted_alpha(stats.FAMILY_ALPHA, max(k, 1))):.2f} %). "
+        f"**better** / **worse**: the interval excludes 0 and is not inside ±{points(margin)} pt (`review.margin`). "
+        "**equivalent**: the whole interval lies inside the margin. **inconclusive**: neither. **unchanged**: the "
+        "results are the same bytes at both revisions. *detectable*: the smallest true difference these seeds find "
+        "80 % of the time. **single run**: no fresh replicas at both revisions; the one run at each side is judged "
+        "by the seed-noise band and McNemar's test on the test images (docs/review.md).")
 
 
 def moved_classes(per_class: dict) -> str:
@@ -352,20 +381,25 @@ def validation_figure(model: str, base_history: dict, head_history: dict, path: 
     plt.close(fig)
 
 
-def what_moved(row: dict, link, base_link) -> str:
-    lines = [f"### {TITLES[row['model']]}: {row['fixed']} test images fixed, {row['broken']} broken", "",
-             moved_classes(row["per_class"]), ""]
-    if row["base_history"] is None:
+def what_moved(row: comparison.ModelComparison, base: dict, head: dict, link, base_link) -> str:
+    """The single run's detail for a model whose results changed: the classes that moved, the curves."""
+    detail = comparison.single_run(row.model, base, head, seed_study(head))
+    if "p" not in detail:
+        return ""
+    lines = [f"### {TITLES[row.model]}: {detail['fixed']} test images fixed, {detail['broken']} broken "
+             f"(single run, McNemar p = {p_text(detail['p'])})", "", moved_classes(detail["per_class"]), ""]
+    history = f"{paths.model_plots_dir(row.model).as_posix()}/history.csv"
+    if history not in base:
         return "\n".join(lines + ["(no training history at the base)", ""])
-    figure = FIGURES_DIR / f"{row['model']}-validation.png"
-    validation_figure(row["model"], row["base_history"], row["head_history"], figure)
+    figure = FIGURES_DIR / f"{row.model}-validation.png"
+    validation_figure(row.model, parse_history(base[history]), parse_history(head[history]), figure)
     if base_link is None:  # read locally: the figure beside report.md
-        lines.append(f"![{row['model']} validation curves, base against head]({figure.as_posix()})")
+        lines.append(f"![{row.model} validation curves, base against head]({figure.as_posix()})")
     else:  # a pull-request comment shows only committed files: each revision's curves, side by side
-        folder = paths.model_plots_dir(row["model"]).as_posix()
-        lines.append("base: " + " ".join(f"![{row['model']} {name} at base]({base_link(f'{folder}/{name}.png')})"
+        folder = paths.model_plots_dir(row.model).as_posix()
+        lines.append("base: " + " ".join(f"![{row.model} {name} at base]({base_link(f'{folder}/{name}.png')})"
                                          for name in ("accuracy", "loss")) + "  ")
-        lines.append("head: " + " ".join(f"![{row['model']} {name} at head]({link(f'{folder}/{name}.png')})"
+        lines.append("head: " + " ".join(f"![{row.model} {name} at head]({link(f'{folder}/{name}.png')})"
                                          for name in ("accuracy", "loss")) + "  ")
         lines.append(f"(both on one figure: `{figure.as_posix()}` in the workflow run's artifact)")
     return "\n".join(lines + [""])
@@ -379,35 +413,77 @@ def url_linker(figures_url: str | None, commit: str):
     return lambda path: f"{figures_url.rstrip('/')}/{commit}/{path}"
 
 
-def report(base: str, figures_url: str | None = None) -> str:
-    base_commit = commit_of(base)
-    results = load_results()
-    params = read_file()
-    seeds = load_seed_study()
-    rows = [compare_model(model, base_commit, seeds) for model in paths.MODEL_NAMES]
+def check_line(check_file: Path = CHECK_FILE) -> str | None:
+    """make check's one-line outcome on this machine, when it ran."""
+    if not check_file.exists():
+        return None
+    return json.loads(check_file.read_text()).get("line")
+
+
+def opening_lines(head: Snapshot, stale: dict[str, str], check: str | None) -> list[str]:
+    lines = []
+    if stale:
+        lines.append(f"**The head's committed results are stale for {len(stale)} stage(s)**: "
+                     + "; ".join(f"`{name}` ({why})" for name, why in sorted(stale.items()))
+                     + ". Its rows below show the results committed before that change: run `make repro` and commit.")
+    if head.commit is None:
+        lines.append("**The head is the working tree** (uncommitted results), not a commit.")
+    if check:
+        lines.append(f"Reproduced here? {check}")
+    return lines + [""] if lines else []
+
+
+def report(base: str, figures_url: str | None = None, worktree: bool = False) -> tuple[str, dict]:
+    """report.md's text, and report.json's content."""
+    head_commit = commit_of("HEAD", "the head")
+    commit_of(base, "base revision")
+    base_commit = revisions.merge_base(base, head_commit)
+    if base_commit is None:
+        raise UserError(f"base revision {base!r} shares no history with HEAD: no merge base to compare with")
+    head_side, base_side = Snapshot(None if worktree else head_commit), Snapshot(base_commit)
+    head, base_files = side_files(head_side), side_files(base_side)
+    results, params = load_results(head), yaml.safe_load(head.get("params.yaml") or "{}") or {}
+    base_policy = (yaml.safe_load(base_files.get("params.yaml") or "{}") or {}).get("review") or {}
+    margin = base_policy.get("margin", stats.MARGIN)  # the base's policy: a pull request cannot move its own gate
+    rows = comparison.compare(base_files, head, (fresh_replicas(base_files, base_side),
+                                                 fresh_replicas(head, head_side)), margin=margin)
     for stale in FIGURES_DIR.glob("*-validation.png"):
         stale.unlink()
-    link = url_linker(figures_url, commit_of("HEAD") if figures_url else "")
+    link = url_linker(figures_url, head_commit) if figures_url else url_linker(None, "")
     base_link = url_linker(figures_url, base_commit) if figures_url else None
-    moved = [what_moved(r, link, base_link) for r in rows if "p" in r and not r["identical"]]
-    return "\n".join([
+    moved = [what_moved(r, base_files, head, link, base_link) for r in rows
+             if r.verdict not in ("unchanged", "new model", "not comparable")]
+    moved = [m for m in moved if m]
+    k = sum(r.paired is not None for r in rows)
+    against = f"`{base}` (merge base {base_commit[:7]})"
+    text = "\n".join([
         "# Fashion-MNIST results", "",
-        f"## Verdicts: this revision against `{base}` ({base_commit[:7]})", "",
-        verdict_table(rows), "", VERDICT_RULE, "",
+        *opening_lines(head_side, stale_pipeline(head, head_side), check_line()),
+        f"## Verdicts: {head_side.label} against {against}", "",
+        verdict_table(rows), "", verdict_rule(margin, k), "",
+        *(["Different CPU kinds made the two sides' replicas of: " + ", ".join(
+            TITLES[r.model] for r in rows if r.machines_differ) + " (a CPU change acts as another seed draw).", ""]
+          if any(r.machines_differ for r in rows) else []),
         *(["## What moved", "", *moved] if moved else []),
-        "## Models", "", results_table(results), "",
+        "## Models", "", results_table(results, seed_study(head)), "",
         "## Per-class F1 on the test set", "", f1_table(results), "",
-        f"## Raw changes against `{base}`", "",
-        folded("<code>dvc metrics diff</code>", dvc_diff("metrics", base)), "",
-        folded("<code>dvc params diff</code>", dvc_diff("params", base)), "",
-        "## The assignment's questions, answered from this run", "", answers(results, params), "",
+        f"## Raw changes against {against}", "",
+        folded("<code>dvc metrics diff</code>", dvc_diff("metrics", base_commit, head_side.commit)), "",
+        folded("<code>dvc params diff</code>", dvc_diff("params", base_commit, head_side.commit)), "",
+        "## The assignment's questions, answered from this run", "", answers(results, params, head), "",
         "## Figures", "", figures(results, link), "",
     ])
+    summary = {"head": head_side.commit or "worktree", "base": base_commit,
+               "verdicts": {r.model: r.verdict for r in rows}}
+    return text, summary
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="HEAD~1", help="git revision to diff metrics and params against")
+    parser.add_argument("--base", default="HEAD~1", help="the git revision the head is compared with (its merge "
+                                                         "base with HEAD)")
+    parser.add_argument("--worktree", action="store_true", help="the working tree stands for the head (uncommitted "
+                                                                "work), not the commit HEAD")
     parser.add_argument("--out", default="report.md", type=Path)
     parser.add_argument("--figures-url", help="link committed figures as URL/<commit>/<path>, e.g. "
                                               "https://github.com/OWNER/REPO/raw (for a pull-request comment)")
@@ -416,8 +492,10 @@ def main():
     if args.readme:
         replace_marked_block(README, README_START, README_END, readme_results())
         return
-    write_text(args.out, report(args.base, args.figures_url))
-    print(f"wrote {args.out}")
+    text, summary = report(args.base, args.figures_url, args.worktree)
+    write_text(args.out, text)
+    write_json(args.out.with_suffix(".json"), summary)
+    print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,11 @@ def file_at(rev: str, path) -> bytes | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def files_at(rev: str, folders) -> dict:
-    """{path: bytes} of every file under `folders` at `rev`."""
+def files_at(rev: str, folders, suffixes: tuple[str, ...] = ("",)) -> dict:
+    """{path: bytes} of every file under `folders` at `rev` whose name ends with one of `suffixes`."""
     listing = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", rev, "--", *map(str, folders)],
                              capture_output=True, check=True).stdout.decode()
-    return {name: file_at(rev, name) for name in listing.split("\0") if name}
+    return {name: file_at(rev, name) for name in listing.split("\0") if name and name.endswith(suffixes)}
 
 
 def merge_base(base: str, head: str = "HEAD") -> str | None:
@@ -48,10 +48,10 @@ class Snapshot:
         content = file_at(self.commit, path)
         return None if content is None else content.decode()
 
-    def files(self, folder) -> dict[str, str]:
-        """{path: text} of every file under `folder` on this side."""
+    def files(self, folder, suffixes=(".json", ".csv")) -> dict[str, str]:
+        """{path: text} of every file under `folder` on this side whose name ends with one of `suffixes`."""
         if self.commit is None:
             base = self.root / folder
             return {p.relative_to(self.root).as_posix(): p.read_text() for p in sorted(base.rglob("*"))
-                    if p.is_file() and not p.name.startswith(".")} if base.is_dir() else {}
-        return {name: content.decode() for name, content in files_at(self.commit, [folder]).items()}
+                    if p.is_file() and p.name.endswith(suffixes) and not p.name.startswith(".")} if base.is_dir() else {}
+        return {name: content.decode() for name, content in files_at(self.commit, [folder], suffixes).items()}
