@@ -312,3 +312,35 @@ def test_coverage_refuses_a_shift_larger_than_the_room_to_move(pool, shift):
 def test_coverage_refuses_what_it_cannot_simulate(shape, n_seeds):
     with pytest.raises(ValueError):
         stats.simulate_coverage(np.ones(shape, dtype=bool), 0.0, n_seeds, 10, 0.05, np.random.default_rng(0))
+
+
+# ---- make check's family-wise false-alarm rate ----
+
+CHECK_METRICS = ("train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss")
+
+
+def test_check_alphas_sum_to_the_family_rate_with_most_on_the_test_accuracy():
+    alphas = stats.check_alphas(CHECK_METRICS, n_models=4)
+    assert 4 * sum(alphas.values()) == pytest.approx(stats.CHECK_FAMILY_ALPHA)
+    assert alphas["test_accuracy"] == pytest.approx(0.01 * 0.8 / 4)
+    assert alphas["val_loss"] == pytest.approx(0.01 * 0.2 / 20)
+
+
+def test_one_check_fails_a_correct_commit_at_most_one_time_in_a_hundred():
+    # Runs shaped like a seed study's: 8 seeds, 6 metrics, accuracy and loss strongly anti-correlated.
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((8, 3))
+    runs = np.column_stack([base[:, 0], -base[:, 0] + 0.3 * rng.standard_normal(8), base[:, 1],
+                            -base[:, 1], base[:, 2], -base[:, 2] + 0.2 * rng.standard_normal(8)]) * 0.002 + 0.9
+    by_model = dict.fromkeys(("mlp", "lenet", "dropout", "bn"), runs)
+    alphas = stats.check_alphas(CHECK_METRICS, n_models=4)
+    rate = stats.check_false_alarm_rate(by_model, alphas, CHECK_METRICS, studies=20_000, rng=rng)
+    bound = 0.01 + 3 * (0.01 * 0.99 / 20_000) ** 0.5  # Bonferroni's bound, plus three simulation errors
+    assert 0.002 < rate <= bound  # and not vacuous either
+    every_metric_at_99 = dict.fromkeys(CHECK_METRICS, 0.01)
+    assert stats.check_false_alarm_rate(by_model, every_metric_at_99, CHECK_METRICS, 20_000, rng) > 0.08
+
+
+def test_with_eight_seeds_a_one_point_move_of_the_mlp_test_accuracy_fails():
+    alpha = stats.check_alphas(CHECK_METRICS, n_models=4)["test_accuracy"]
+    assert stats.check_band(0.0014, 8, alpha) < 0.01  # the MLP's measured sd: 0.14 points

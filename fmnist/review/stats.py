@@ -400,3 +400,58 @@ def simulate_coverage(correct: np.ndarray, shift: float, n_seeds: int, n_studies
             difference = paired_difference(base_accuracies, head_accuracies, alpha)
             covered += difference.low <= shift <= difference.high
     return Coverage(covered=int(covered), studies=n_studies, with_replacement=with_replacement)
+
+
+# `make check` on another machine: how far may a rerun's headline metrics move before the check fails?
+#
+# A rerun on another CPU kind is another draw of the seed noise. The check judges every headline metric of
+# every model (6 x 4 = 24 here); at 99 % each, a correct commit would fail some 1 - 0.99^24 = 21 % of the time.
+# The family-wise rate of one check is held at CHECK_FAMILY_ALPHA by a weighted Bonferroni split: most of it goes
+# to the test accuracies, the number reviewers read (so that a shift of about 1 point of MLP test accuracy still
+# fails with 8 seeds), the rest is spread over the other metrics, whose bands are wider. Their sum is the family's
+# alpha, so the rate is at most CHECK_FAMILY_ALPHA whatever the metrics' correlation; check_false_alarm_rate
+# measures it by simulation from the seed study's own runs.
+
+CHECK_FAMILY_ALPHA = 0.01  # chance that one `make check` of a correct commit on another machine fails
+HEADLINE_METRIC = "test_accuracy"
+HEADLINE_SHARE = 0.8  # of CHECK_FAMILY_ALPHA, spent on the models' test accuracies
+
+
+def check_alphas(metrics: Sequence[str], n_models: int, family_alpha: float = CHECK_FAMILY_ALPHA,
+                 headline: str = HEADLINE_METRIC, share: float = HEADLINE_SHARE) -> dict[str, float]:
+    """Each metric's two-sided alpha in one model's check: the headline metric gets `share` of the family's
+    alpha, split over the models; the others split the rest. The alphas of all models sum to family_alpha."""
+    if headline not in metrics or n_models < 1 or not 0 < share < 1:
+        raise ValueError(f"needs {headline} among the metrics, n_models >= 1 and 0 < share < 1")
+    _check_alpha(family_alpha)
+    others = len(metrics) - 1
+    rest = family_alpha * (1 - share) / (n_models * others) if others else 0.0
+    headline_alpha = family_alpha * (share if others else 1.0) / n_models
+    return {metric: headline_alpha if metric == headline else rest for metric in metrics}
+
+
+def check_band(sd: float, n: int, alpha: float) -> float:
+    """How far a rerun may move a metric whose spread over n seeds is sd: the two-sided (1 - alpha) prediction
+    interval of the difference of two runs, t(n - 1) * sd * sqrt(2) (difference_band at confidence 1 - alpha)."""
+    return difference_band(sd, n, 1 - alpha)
+
+
+def check_false_alarm_rate(runs_by_model: Mapping[str, np.ndarray], alphas: Mapping[str, float],
+                           metrics: Sequence[str], studies: int, rng: np.random.Generator) -> float:
+    """How often `make check` would fail a correct commit: simulated from the seed study's runs.
+
+    For each model, runs x metrics values (the seed study's `runs`). A simulated world draws, per model, n + 2
+    runs from a normal distribution with the runs' own means, sds and correlations: n make the seed study (its sds
+    set the bands), the other two are the committed run and the rerun. The check fails when any metric of any model
+    moves by more than its band. Returns the fraction of `studies` worlds in which it failed."""
+    failed = np.zeros(studies, dtype=bool)
+    for model, runs in runs_by_model.items():
+        runs = np.asarray(runs, dtype=np.float64)
+        n = runs.shape[0]
+        covariance = np.cov(runs, rowvar=False) + 1e-18 * np.eye(runs.shape[1])
+        draws = rng.multivariate_normal(runs.mean(axis=0), covariance, size=(studies, n + 2), method="eigh")
+        sd = draws[:, :n, :].std(axis=1, ddof=1)
+        quantile = np.array([scipy_stats.t.ppf(1 - alphas[m] / 2, n - 1) for m in metrics])
+        moved = np.abs(draws[:, n, :] - draws[:, n + 1, :])
+        failed |= (moved > quantile * sd * np.sqrt(2)).any(axis=1)
+    return float(failed.mean())
