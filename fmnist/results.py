@@ -7,29 +7,58 @@ import zipfile
 from fmnist.errors import UserError
 
 
-def read_json(path) -> dict:
+def read_text(path, missing_hint: str) -> str:
+    """A results file's text; one line naming it when it is missing, empty or not text."""
     try:
-        with open(path) as file:
-            return json.load(file)
+        with open(path, "rb") as file:
+            content = file.read()
     except FileNotFoundError:
-        raise UserError(f"{path}: not found; run the pipeline first (dvc repro)") from None
+        raise UserError(f"{path}: not found; {missing_hint}") from None
+    if not content:
+        raise UserError(f"{path}: an empty file; {missing_hint}")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a UTF-8 text file; {missing_hint}") from None
+
+
+def read_json(path, missing_hint="run the pipeline first (dvc repro)") -> dict:
+    """A JSON object from a metrics file."""
+    try:
+        data = json.loads(read_text(path, missing_hint))
+    except json.JSONDecodeError as error:
+        raise UserError(f"{path}: not valid JSON ({error}); {missing_hint}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: a JSON {type(data).__name__}; expected a JSON object; {missing_hint}")
+    return data
+
+
+HISTORY_COLUMNS = ("epoch", "accuracy", "loss", "val_accuracy", "val_loss")
 
 
 def read_history(path) -> dict:
     """{column: [value per epoch]} from a Keras CSVLogger file (epoch, loss, accuracy, val_loss, ...)."""
-    try:
-        with open(path, newline="") as file:
-            return parse_history(file.read(), path)
-    except FileNotFoundError:
-        raise UserError(f"{path}: not found; run the training stages first (dvc repro)") from None
+    return parse_history(read_text(path, "run the training stages first (dvc repro)"), path)
 
 
 def parse_history(text: str, source="history.csv") -> dict:
-    """read_history from the file's text (`source` names it in the error)."""
+    """read_history from the file's text (`source` names it in the error): every column a number per epoch,
+    the columns of HISTORY_COLUMNS among them."""
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
         raise UserError(f"{source}: no epochs recorded")
-    return {key: [float(row[key]) for row in rows] for key in rows[0]}
+    missing = [column for column in HISTORY_COLUMNS if column not in rows[0]]
+    if missing:
+        raise UserError(f"{source}: no column {', '.join(missing)}; expected a Keras CSVLogger history with the "
+                        f"columns {', '.join(HISTORY_COLUMNS)}")
+    history = {key: [] for key in rows[0]}
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        for key, value in row.items():
+            try:
+                history[key].append(float(value))
+            except (TypeError, ValueError):  # TypeError: a row shorter than the header (None)
+                raise UserError(f"{source}: line {line}, column {key}: {value!r} is not a number") from None
+    return history
 
 
 def parse_predictions(text: str) -> tuple[list, list]:

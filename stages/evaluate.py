@@ -59,14 +59,31 @@ def confusion_csv(labels, predictions) -> str:
     return out.getvalue()
 
 
-def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -> tuple[dict, list]:
-    """Model `name`'s test metrics and files; its figures are handed to `figures` (figure_processes), and
-    returned as futures, with the metrics."""
-    from fmnist.predict import predict  # TensorFlow loads here, after the params check
+TRAIN_KEYS = ("params", "epochs", "train_accuracy", "val_accuracy")  # what the comparison takes from train.json
+TRAINED_FIRST = "run the training stages first (dvc repro)"
 
+
+def read_inputs() -> tuple:
+    """Every input but the models, checked before TensorFlow loads (a bad file fails in a second):
+    (x_test, y_test, {model: history}, {model: train.json})."""
+    x_test, y_test = data.load("test")
+    histories, trains = {}, {}
+    for name in paths.MODEL_NAMES:
+        path = paths.model_metrics_dir(name) / "train.json"
+        trains[name] = read_json(path, TRAINED_FIRST)
+        absent = [key for key in TRAIN_KEYS if not isinstance(trains[name].get(key), (int, float))]
+        if absent:
+            raise UserError(f"{path}: no number {', '.join(absent)}; expected the JSON object the train stage "
+                            f"writes, with {', '.join(TRAIN_KEYS)}; {TRAINED_FIRST}")
+        histories[name] = read_history(paths.model_plots_dir(name) / "history.csv")
+    return x_test, y_test, histories, trains
+
+
+def load_model(keras, name: str):
+    """Model `name`, loaded in Keras's safe mode and checked to take 784 pixels and give 10 probabilities."""
     model_path = paths.model_file(name)
     if not model_path.exists():
-        raise UserError(f"{model_path}: not found; run the stage train@{name} first (dvc repro)")
+        raise UserError(f"{model_path}: not found; {TRAINED_FIRST}")
     try:  # safe mode: a model file that carries code (a Lambda layer) is refused, not run
         custom = non_keras_classes(model_path)
         if custom:  # whoever gets the file (dvc get, a grader) must be able to load it with Keras alone
@@ -75,6 +92,19 @@ def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -
         model = keras.saving.load_model(model_path, safe_mode=True)
     except (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
+    expected = ((None, data.FEATURES), (None, len(paths.CLASS_NAMES)))
+    found = tuple(tuple(tensor.shape) for tensor in (model.inputs[0], model.outputs[0]))
+    if len(model.inputs) != 1 or len(model.outputs) != 1 or found != expected:
+        raise UserError(f"{model_path}: a model from {found[0]} to {found[1]}; expected one from {expected[0]} "
+                        f"(the pixels) to {expected[1]} (the class probabilities); {TRAINED_FIRST}")
+    return model
+
+
+def evaluate_model(figures, name: str, model, x_test, y_test, history: dict, batch_size: int) -> tuple[dict, list]:
+    """Model `name`'s test metrics and files; its figures are handed to `figures` (figure_processes), and
+    returned as futures, with the metrics."""
+    from fmnist.predict import predict  # TensorFlow is loaded by now
+
     probabilities = predict(model, x_test, batch_size)
     predictions = probabilities.argmax(axis=1)
     test = evaluation.test_scores(probabilities, y_test)
@@ -94,7 +124,6 @@ def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -
         _draw, "image_grid", x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
         f"{paths.MODEL_TITLES[name]}: first 25 test images (mistakes in red)", plots_dir / "predictions.png",
         title_colors=["black" if t == p else "red" for t, p in zip(y_test[:25], predictions[:25])]))
-    history = read_history(plots_dir / "history.csv")
     epochs = [int(e) + 1 for e in history["epoch"]]
     for quantity in ("loss", "accuracy"):
         drawn.append(figures.submit(
@@ -126,18 +155,18 @@ def write_comparison_plots(figures, tests: dict, histories: dict) -> list:
 
 def main():
     p = params.load("evaluate")
+    x_test, y_test, histories, trains = read_inputs()
     with figure_processes() as figures:  # every figure written when this block ends
-        keras = import_keras()  # after the params check: a typo should not wait for TensorFlow
+        keras = import_keras()  # after the params and inputs checks: a typo should not wait for TensorFlow
 
         use_threads(p.threads)
-
-        x_test, y_test = data.load("test")
-        comparison, tests, histories, drawn = {}, {}, {}, []
+        models = {name: load_model(keras, name) for name in paths.MODEL_NAMES}  # all checked before any output
+        comparison, tests, drawn = {}, {}, []
         for name in paths.MODEL_NAMES:
-            tests[name], model_figures = evaluate_model(keras, figures, name, x_test, y_test, p.batch_size)
+            tests[name], model_figures = evaluate_model(figures, name, models[name], x_test, y_test, histories[name],
+                                                        p.batch_size)
             drawn += model_figures
-            histories[name] = read_history(paths.model_plots_dir(name) / "history.csv")
-            train = read_json(paths.model_metrics_dir(name) / "train.json")
+            train = trains[name]
             comparison[name] = {
                 "params": train["params"], "epochs": train["epochs"],
                 "train_accuracy": train["train_accuracy"], "val_accuracy": train["val_accuracy"],

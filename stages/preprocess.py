@@ -16,8 +16,28 @@ from fmnist.idx import read_images_and_labels
 
 
 def read_split(split: str):
-    return read_images_and_labels(paths.RAW_DIR / paths.RAW_FILES[split, "images"],
-                                  paths.RAW_DIR / paths.RAW_FILES[split, "labels"])
+    """A split's images and labels, held to the dataset's contract: 28x28 images (and labels 0 to 9, which
+    read_images_and_labels checks). A well-formed IDX file of other images would otherwise train every model
+    on them."""
+    images_path, labels_path = (paths.RAW_DIR / paths.RAW_FILES[split, kind] for kind in ("images", "labels"))
+    for path in (images_path, labels_path):
+        if not path.exists():
+            raise UserError(f"{path}: not found; run the download stage first (dvc repro)")
+    images, labels = read_images_and_labels(images_path, labels_path)
+    if images.shape[1:] != paths.IMAGE_SHAPE:
+        raise UserError(f"{images_path}: images of {'x'.join(map(str, images.shape[1:]))} pixels; expected "
+                        f"{'x'.join(map(str, paths.IMAGE_SHAPE))}, as in Fashion-MNIST")
+    return images, labels
+
+
+def check_splittable(labels) -> None:
+    """The stratified split puts each class in both train and validation: it needs 2 images of each."""
+    counts = np.bincount(labels, minlength=len(paths.CLASS_NAMES))
+    for label, count in enumerate(counts):
+        if count == 1:
+            raise UserError(f"{paths.RAW_DIR / paths.RAW_FILES['dev', 'labels']}: class {label} "
+                            f"({paths.CLASS_NAMES[label]}) has 1 image; expected at least 2 of each class, "
+                            "one for train and one for validation")
 
 
 def pixel_statistics(images: np.ndarray) -> tuple[float, float]:
@@ -48,14 +68,13 @@ def main():
     p = params.load("preprocess")
     dev_images, dev_labels = read_split("dev")
     test_images, test_labels = read_split("test")
-    if dev_images.shape[1:] != test_images.shape[1:]:
-        raise UserError(f"{paths.RAW_DIR}: development images are {dev_images.shape[1:]}, test images {test_images.shape[1:]}")
+    check_splittable(dev_labels)
     print(f"x_dev {dev_images.shape}, y_dev {dev_labels.shape}, x_test {test_images.shape}, y_test {test_labels.shape}")
 
     try:
         train_idx, val_idx = train_test_split(np.arange(len(dev_labels)), test_size=p.val_fraction,
                                               stratify=dev_labels, random_state=seed)
-    except ValueError as error:  # e.g. a class with a single image cannot be stratified
+    except ValueError as error:  # e.g. a validation split smaller than the number of classes
         raise UserError(f"{paths.RAW_DIR / paths.RAW_FILES['dev', 'labels']}: cannot split: {error}") from None
 
     if p.scaling == "unit":

@@ -1,13 +1,12 @@
 """Opening a page of `dvc plots show` in headless Chromium with the network blocked, and counting what it drew."""
 import json
-import os
 import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+from helpers import require
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -39,12 +38,8 @@ window.addEventListener("load", () => setTimeout(() => {
 
 def require_chromium() -> str:
     """Chromium's path; without it the test skips, or fails when CI is set (CI must run it)."""
-    if CHROMIUM:
-        return CHROMIUM
-    reason = "chromium is not installed (Debian: apt-get install chromium); the browser test needs it"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    require(CHROMIUM is not None, "chromium: not installed; install with: apt-get install chromium")
+    return CHROMIUM
 
 
 def chromium_args(user_data_dir) -> list[str]:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +60,23 @@ def tracked_files():
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
                          cwd=ROOT, capture_output=True, check=True).stdout.decode()
     return [name for name in out.split("\0") if name and (ROOT / name).is_file()]
+
+
+def require(present: bool, missing: str) -> None:
+    """Skip the test when what it needs is missing (a developer may not have installed it), but fail it when
+    CI is set: CI installs everything the tests need (.ci/run), so a missing tool there is CI's failure.
+    `missing` says what is missing and how to install it, in one line."""
+    if present:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{missing} (CI must run this test)", pytrace=False)
+    pytest.skip(missing)
+
+
+def require_tools(*tools: str, install: str) -> None:
+    """require() for command-line tools: `install` is the command that installs them."""
+    absent = [tool for tool in tools if shutil.which(tool) is None]
+    require(not absent, f"{', '.join(absent)}: not installed; install with: {install}")
 
 
 def env_for(data_dir=None) -> dict:

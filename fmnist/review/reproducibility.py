@@ -7,8 +7,10 @@ contents (tested in tests/test_reproducibility.py); fmnist/review/check.py reads
   from the committed one as another seed's, so each headline metric must lie within the seed-noise band
   (fmnist/review/stats.py, from metrics/seeds.json); the numpy-only backprop check must agree to 1e-9 relative.
 - Either way, every stage must have run with the code and params the committed dvc.lock records (else the
-  committed results are stale, or this run is of other settings), and the files must agree with each other (a test accuracy with its per-image predictions, a final
-  validation accuracy with the last epoch of the history), which a hand-edited number does not.
+  committed results are stale, or this run is of other settings), dvc.lock must match the code and params of
+  the working tree (`dvc status`: else the results were not rerun after a change), and the files must agree
+  with each other (a test accuracy with its per-image predictions, a final validation accuracy with the last
+  epoch of the history), which a hand-edited number does not.
 """
 import csv
 import io
@@ -167,3 +169,50 @@ def lock_differences(committed: dict, current: dict) -> list[str]:
                      f"{params_before.get(key)!r}" for key in keys]
     return problems
 
+
+
+def stale_stages(status: dict, lock: dict, params_files: dict, counted) -> tuple[list[str], list[str]]:
+    """The stages whose dvc.lock no longer matches their code or params: (problems, notes).
+
+    `status` is `dvc status --json`, `lock` the parsed dvc.lock it compares with, `params_files` {path: parsed
+    params file} for the values now. The stages in `counted` (those `make repro` runs) give problems; any other
+    (a seed study's, from another dvc.yaml) gives a note only. Changed outputs, and deps that a stage of `lock`
+    produces, are left out: make check compares the results itself, and a produced file is judged by its own
+    stage."""
+    stages = lock.get("stages", {})
+    produced = {out["path"] for stage in stages.values() for out in stage.get("outs", [])}
+    problems, notes = [], []
+    for name, entries in status.items():
+        recorded = stages[name].get("params", {}) if name in stages else None  # None: in another lock file
+        changes = []
+        for entry in entries:
+            if entry == "changed command":
+                changes.append("its command changed in dvc.yaml")
+            if not isinstance(entry, dict):
+                continue
+            for path, state in entry.get("changed deps", {}).items():
+                if isinstance(state, dict):  # a params file: {top-level key: state}
+                    for key in state:
+                        changes += param_changes(path, key, recorded, params_files.get(path))
+                elif path not in produced:
+                    changes.append(f"{path} {state} since it ran")
+        message = [f"dvc.lock: stage {name} is out of date: {change}" for change in changes]
+        (problems if name in counted else notes).extend(message)
+    return problems, notes
+
+
+def param_changes(path: str, key: str, recorded: dict | None, now: dict | None) -> list[str]:
+    """Each leaf under the key `key` of params file `path` whose value differs now (`now`, the parsed file)
+    from the one dvc.lock recorded (`recorded`, the stage's params entry); DVC's word alone where either is
+    unknown."""
+    if recorded is None or now is None:
+        return [f"{path} {key} changed since it ran"]
+    recorded = recorded.get(path, {})
+    before = leaves({key: recorded[key]}, into_lists=False) if key in recorded else {}
+    after = leaves({key: now[key]}, into_lists=False) if key in now else {}
+
+    def shown(values, leaf):
+        return repr(values[leaf]) if leaf in values else "absent"
+
+    return [f"{path} {leaf} is {shown(after, leaf)}, dvc.lock recorded {shown(before, leaf)}"
+            for leaf in sorted(before.keys() | after.keys()) if before.get(leaf, ...) != after.get(leaf, ...)]
