@@ -68,17 +68,20 @@ def test_another_vector_isa_is_judged_against_the_seed_noise(repo, data):
     run(["python", "-m", "fmnist.review.seeds", "--seeds", "0", "1", "2"], cwd=repo)
     study = json.loads((repo / "metrics/seeds.json").read_text())
     assert [study["models"][m]["test_accuracy"]["n"] for m in ("mlp", "lenet", "dropout", "bn")] == [3, 3, 3, 3]
-    assert study["models"]["mlp"]["runs"][0]["test_accuracy"] == json.loads((repo / "metrics/mlp/test.json").read_text())["accuracy"]
+    mlp_test = json.loads((repo / "metrics/mlp/test.json").read_text())
+    assert study["models"]["mlp"]["runs"][0]["test_accuracy"] == mlp_test["accuracy"]
     run(["git", "add", "metrics/seeds.json"], cwd=repo)
     run(["git", "commit", "-qm", "seed study"], cwd=repo)
 
     # LeNet-5 trains with oneDNN's kernels, which the cap changes (the MLP's, Eigen's, it does not touch)
-    run(["env", "ONEDNN_MAX_CPU_ISA=SSE41", "dvc", "repro", "-f", "-s", "train_lenet", "evaluate"], cwd=repo, data_dir=data)
+    run(["env", "ONEDNN_MAX_CPU_ISA=SSE41", "dvc", "repro", "-f", "-s", "train_lenet", "evaluate"],
+        cwd=repo, data_dir=data)
     result = check(repo)
     assert result.returncode == 0, result.stdout + result.stderr
     # evaluate reran under the cap too, so every model's test metrics come from "another machine"
     lenet = rows(result.stdout, "lenet")
-    assert [row[1] for row in lenet] == ["train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss"]
+    assert [row[1] for row in lenet] == ["train_accuracy", "train_loss", "val_accuracy", "val_loss",
+                                         "test_accuracy", "test_loss"]
     for model in ("mlp", "lenet", "dropout", "bn"):
         model_rows = rows(result.stdout, model)
         assert model_rows[0][-1] == "identical" or all(" ".join(row[-2:]) == "within noise" for row in model_rows)

@@ -93,7 +93,8 @@ def test_missing_key(params_file):
      "params.yaml: preprocess.val_fraction: got 1.5; expected a number strictly between 0 and 1"),
     ("preprocess", "scaling", "minmax", "params.yaml: preprocess.scaling: got 'minmax'; expected unit or standard"),
     ("train_dropout", "dropout_after", ["conv9"],
-     "params.yaml: train_dropout.dropout_after: got ['conv9']; expected a list of hidden layers among conv1, conv2, conv3, dense"),
+     "params.yaml: train_dropout.dropout_after: got ['conv9']; "
+     "expected a list of hidden layers among conv1, conv2, conv3, dense"),
     ("download", "md5", {"train-images-idx3-ubyte.gz": "abc"}, "params.yaml: download.md5: got"),
 ])
 def test_bad_values_name_key_value_and_expectation(params_file, section, key, value, expected):

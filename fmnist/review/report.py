@@ -10,23 +10,22 @@ so the text stays true when the results change.
 """
 import argparse
 import json
-import re
 import subprocess
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only, no screen
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from fmnist import machine, paths
+from fmnist.review import revisions, stats
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
+from fmnist.files import replace_marked_block, write_text
+from fmnist.params import read_file
+from fmnist.results import parse_history, parse_predictions, read_history, read_json
 
-from fmnist import machine, paths  # noqa: E402
-from fmnist.review import revisions, stats  # noqa: E402
-from fmnist.errors import UserError  # noqa: E402
-from fmnist.stage import run_stage  # noqa: E402
-from fmnist.files import replace_marked_block, write_text  # noqa: E402
-from fmnist.params import read_file  # noqa: E402
-from fmnist.results import parse_history, parse_predictions, read_history, read_json  # noqa: E402
+matplotlib.use("Agg")  # files only, no screen (importing pyplot does not choose a backend; its first figure does)
 
 TITLES = paths.MODEL_TITLES
 README = Path("README.md")
@@ -106,7 +105,8 @@ def noise_table(study: dict) -> str:
         acc, loss = m["test_accuracy"], m["test_loss"]
         lines.append(f"| {TITLES[model]} | {acc['n']} | {spread(study, model, 'val_accuracy')} "
                      f"| {spread(study, model, 'test_accuracy')} | {100 * acc['min']:.2f}–{100 * acc['max']:.2f} % "
-                     f"| {spread(study, model, 'test_loss')} | ± {100 * stats.difference_band(acc['sd'], acc['n']):.2f} pt "
+                     f"| {spread(study, model, 'test_loss')} "
+                     f"| ± {100 * stats.difference_band(acc['sd'], acc['n']):.2f} pt "
                      f"| ± {stats.difference_band(loss['sd'], loss['n']):.4f} |")
     return "\n".join(lines)
 
@@ -229,7 +229,8 @@ def balance_text() -> str:
 def dvc_diff(kind: str, base: str) -> str:
     result = subprocess.run(["dvc", kind, "diff", base, "--md"], capture_output=True, text=True)
     if result.returncode != 0:
-        return f"(`dvc {kind} diff {base}` failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''})"
+        last_line = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+        return f"(`dvc {kind} diff {base}` failed: {last_line})"
     return result.stdout.strip() or f"No {kind} changed since {base}."
 
 
@@ -320,8 +321,8 @@ def verdict_table(rows: list) -> str:
 
 VERDICT_RULE = (
     "**better** / **worse**: the test accuracy moved by more than the seed-noise band (two runs with different "
-    "training seeds differ by less than that 99 % of the time) *and* the exact McNemar test on the per-image predictions "
-    f"gives p < {stats.VERDICT_ALPHA}. **within noise**: predictions changed, but not by both measures. "
+    "training seeds differ by less than that 99 % of the time) *and* the exact McNemar test on the per-image "
+    f"predictions gives p < {stats.VERDICT_ALPHA}. **within noise**: predictions changed, but not by both measures. "
     "**unchanged**: every test image got the same prediction. A model without a seed study "
     f"(`{SEEDS_FILE.as_posix()}`) has no band, so it is never called better or worse.")
 
