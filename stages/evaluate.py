@@ -15,19 +15,14 @@ and metrics/machine/evaluate.json: the machine's fingerprint (fmnist/machine.py)
 import csv
 import io
 import multiprocessing
-import os
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
-
-import numpy as np  # noqa: E402
-
-from fmnist import data, evaluation, import_keras, machine, params, paths  # noqa: E402
-from fmnist.errors import UserError  # noqa: E402
-from fmnist.stage import run_stage  # noqa: E402
-from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
-from fmnist.results import non_keras_classes, read_history, read_json  # noqa: E402
+from fmnist import data, evaluation, import_keras, machine, params, paths
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
+from fmnist.files import remove_stale_tmp, write_json, write_text
+from fmnist.results import non_keras_classes, read_history, read_json
 
 
 def _draw(figure: str, *args, **kwargs) -> None:
@@ -91,7 +86,8 @@ def evaluate_model(keras, figures, name: str, x_test, y_test, batch_size: int) -
     drawn = [figures.submit(_draw, "confusion_matrix", matrix, paths.CLASS_NAMES,
                             f"{paths.MODEL_TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")]
     drawn.append(figures.submit(
-        _draw, "image_grid", x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
+        _draw, "image_grid", x_test[:25],
+        [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
         f"{paths.MODEL_TITLES[name]}: first 25 test images (mistakes in red)", plots_dir / "predictions.png",
         title_colors=["black" if t == p else "red" for t, p in zip(y_test[:25], predictions[:25])]))
     history = read_history(plots_dir / "history.csv")
@@ -144,7 +140,8 @@ def main():
                 "params": train["params"], "epochs": train["epochs"],
                 "train_accuracy": train["train_accuracy"], "val_accuracy": train["val_accuracy"],
                 "test_accuracy": tests[name]["accuracy"],
-                "train_val_gap": train["train_accuracy"] - train["val_accuracy"],  # > 0: fits train better than unseen data
+                # > 0: fits train better than unseen data
+                "train_val_gap": train["train_accuracy"] - train["val_accuracy"],
             }
         write_json(paths.METRICS_DIR / "comparison.json", comparison)
         drawn += write_comparison_plots(figures, tests, histories)

@@ -49,7 +49,8 @@ def main():
     dev_images, dev_labels = read_split("dev")
     test_images, test_labels = read_split("test")
     if dev_images.shape[1:] != test_images.shape[1:]:
-        raise UserError(f"{paths.RAW_DIR}: development images are {dev_images.shape[1:]}, test images {test_images.shape[1:]}")
+        raise UserError(f"{paths.RAW_DIR}: development images are {dev_images.shape[1:]}, "
+                        f"test images {test_images.shape[1:]}")
     print(f"x_dev {dev_images.shape}, y_dev {dev_labels.shape}, x_test {test_images.shape}, y_test {test_labels.shape}")
 
     try:

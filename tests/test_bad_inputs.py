@@ -121,7 +121,8 @@ def test_corrupted_gz(tmp_path):
 def test_wrong_magic_number(tmp_path):
     payload = b"\x12\x34" + idx_bytes(ARRAYS["dev_images"])[2:]
     result, repo, md5s = own_dataset(tmp_path, DEV_IMAGES, idx=payload)
-    assert failed_cleanly(result, repo, md5s) == f"error: data/raw/{DEV_IMAGES}: not an IDX file (magic number 12340803)"
+    assert failed_cleanly(result, repo, md5s) == \
+        f"error: data/raw/{DEV_IMAGES}: not an IDX file (magic number 12340803)"
 
 
 def test_header_dimensions_disagree_with_the_byte_count(tmp_path):
@@ -242,7 +243,8 @@ def test_negative_epochs(tmp_path, dataset):
 @pytest.mark.parametrize("fraction", [0, 1.5])
 def test_validation_fraction_outside_0_1(tmp_path, dataset, fraction):
     line = params_case(tmp_path, dataset, "preprocess", preprocess={"val_fraction": fraction})
-    assert line == f"error: params.yaml: preprocess.val_fraction: got {fraction}; expected a number strictly between 0 and 1"
+    assert line == (f"error: params.yaml: preprocess.val_fraction: got {fraction}; "
+                    "expected a number strictly between 0 and 1")
 
 
 # DVC reads params.yaml itself before it runs any stage, so for a missing or unparsable file the message is
@@ -321,7 +323,8 @@ def test_params_yaml_python_tags_are_not_constructed(tmp_path):
     path.write_text(f"seed: !!python/object/apply:os.mkdir ['{marker}']\n")
     with pytest.raises(UserError) as caught:
         params.read_file(path)
-    assert str(caught.value).startswith(f"{path}: not valid YAML at line 1, column 7: could not determine a constructor")
+    assert str(caught.value).startswith(
+        f"{path}: not valid YAML at line 1, column 7: could not determine a constructor")
     assert not marker.exists()
 
 
