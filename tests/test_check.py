@@ -27,7 +27,8 @@ def repo(committed_repo):
 def test_every_float_computing_stage_writes_its_fingerprint(repo):
     for stage in STAGES_WITH_FINGERPRINTS:
         fp = json.loads((repo / "metrics" / "machine" / f"{stage}.json").read_text())
-        assert fp["vector_isa"] in ("AVX-512", "AVX2", "AVX", "SSE4.2", "SSE2") and fp["python"] and fp["numpy"]
+        assert fp["vector_isa"] in ("AVX-512", "AVX2", "AVX", "SSE4.2", "SSE2", "SVE2", "SVE", "NEON")
+        assert fp["python"] and fp["numpy"]
         assert fp["tensorflow"] and fp["keras"] and fp["cpus_available"] >= 1
         # the threads of the stage's params section (train_mlp, ..., evaluate); backprop_check is numpy's
         expected = None if stage == "backprop_check" else params.load(stage, repo / "params.yaml").threads

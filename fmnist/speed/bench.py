@@ -307,7 +307,7 @@ def main():
 
     n_train = len(data.load("train")[0])  # also: the pipeline has run (data/processed exists)
     python = ensure_peer_venv() if args.peers else None
-    cores = len(os.sched_getaffinity(0))
+    cores = machine.cpus_available()
     from fmnist import training
 
     # The machine's GEMM rate: oneDNN's, on every core (set before TensorFlow's first op, which fixes it).
