@@ -1,5 +1,5 @@
 # make repro: set up .venv (only when requirements.txt changed) and run the pipeline.
-# make test:  the same set-up, then the test suite.
+# make test:  the same set-up, then ruff (the linter, configured in pyproject.toml) and the test suite.
 # make check:  did this run reproduce the results committed at REV (default HEAD)? A table; exit 1 if not.
 # make seeds:  the seed study: every model retrained with 8 seeds, metrics/seeds.json (about 25 minutes).
 # make report: report.md and report.json for a pull request: HEAD's committed results against those at the
@@ -12,6 +12,9 @@
 # make bench:  time every model's epochs and the pipeline on this machine.
 #              PEERS=1: also PyTorch eager on every model, in the same run, three alternating rounds
 #              (installs it in .bench-venv).
+# make lock:   requirements.txt from requirements.in: every package pinned, with its hashes, for Linux, macOS
+#              and Windows at once (uv's universal resolution); versions already there stay unless
+#              requirements.in asks for others (make lock UPGRADE=1: the newest that fit).
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -33,6 +36,7 @@ repro: setup
 	dvc repro
 
 test: setup
+	ruff check .
 	pytest
 
 check: setup
@@ -64,6 +68,5 @@ bench: setup
 	python -m fmnist.speed.bench $(if $(PEERS),--peers)
 
 lock: setup
-	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements.in
-	(echo "# Every package the project installs, pinned (generated from requirements.in by \`make lock\`)."; \
-	 $(VENV)/bin/pip freeze) > requirements.txt
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) requirements.in -o requirements.txt

@@ -15,6 +15,9 @@ import sys
 # every entry point imports this package before TensorFlow, which reads the variable once, when it loads. A
 # model whose params say `onednn: false` chooses Eigen's instead, with use_onednn below.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+# TensorFlow's C++ INFO and WARNING lines (its start-up banner) stay out of the logs. Set here for the same
+# reason, so that no entry point sets it itself before its imports.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def use_onednn(onednn: bool) -> None:

@@ -1,12 +1,12 @@
 """The pipeline's figures, each written atomically as a PNG."""
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only, no screen
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
+from fmnist.files import atomic_path
 
-from fmnist.files import atomic_path  # noqa: E402
+matplotlib.use("Agg")  # files only, no screen (importing pyplot does not choose a backend; its first figure does)
 
 # No software version or date in the PNG, so a rerun writes the same bytes.
 PNG_METADATA = {"Software": None}

@@ -27,7 +27,8 @@ def main():
     write_json(paths.METRICS_DIR / "backprop_check.json", {
         "L": float(L),
         # one key per entry ("row_col" for W1), so that `dvc metrics show` lists each number
-        "gradients": {f"dL_d{name}": {"_".join(map(str, index)) or "0": float(value) for index, value in np.ndenumerate(grad)}
+        "gradients": {f"dL_d{name}": {"_".join(map(str, index)) or "0": float(value)
+                                      for index, value in np.ndenumerate(grad)}
                       for name, grad in zip(names, gradients)},
         "max_relative_error": error,
     })

@@ -19,15 +19,14 @@ import os
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from fmnist import data, evaluation, import_keras, machine, params, paths, use_threads  # noqa: E402
-from fmnist.errors import UserError  # noqa: E402
-from fmnist.stage import run_stage  # noqa: E402
-from fmnist.files import remove_stale_tmp, write_json, write_text  # noqa: E402
-from fmnist.results import non_keras_classes, read_history, read_json  # noqa: E402
+from fmnist import data, evaluation, import_keras, machine, params, paths, use_threads
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
+from fmnist.files import remove_stale_tmp, write_json, write_text
+from fmnist.results import non_keras_classes, read_history, read_json
 
 
 def _draw(figure: str, *args, **kwargs) -> None:

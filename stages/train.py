@@ -14,12 +14,11 @@ import os
 import statistics
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up banner out of the log
 
-from fmnist import data, import_keras, machine, params, paths, use_onednn, use_threads  # noqa: E402
-from fmnist.errors import UserError  # noqa: E402
-from fmnist.stage import run_stage  # noqa: E402
-from fmnist.files import atomic_path, remove_stale_tmp, write_json, write_text  # noqa: E402
+from fmnist import data, import_keras, machine, params, paths, use_onednn, use_threads
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
+from fmnist.files import atomic_path, remove_stale_tmp, write_json, write_text
 
 
 def layers_markdown(model_name: str, table: list[dict], trainable: int) -> str:

@@ -65,7 +65,8 @@ def probe_page(page: Path) -> dict:
             capture_output=True, text=True, timeout=300)
     match = re.search(r'<pre id="probe-result">(.*?)</pre>', result.stdout, flags=re.S)
     assert match, f"the page did not finish loading in Chromium:\n{result.stderr[-3000:]}"
-    return json.loads(match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    return json.loads(match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+                      .replace("&amp;", "&"))
 
 
 def screenshot(page: Path, png: Path, size=(1400, 6000)) -> None:

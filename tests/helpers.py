@@ -92,7 +92,8 @@ def env_for(data_dir=None) -> dict:
 def run(args, cwd, data_dir=None, check=True, timeout=900):
     result = subprocess.run(args, cwd=cwd, env=env_for(data_dir), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
+                             f"{result.stdout}\n{result.stderr}")
     return result
 
 

@@ -12,7 +12,8 @@ from helpers import ROOT
 
 
 def model_result(seconds, floor, peer_seconds=None, rounds=None):
-    result = {"batch_size": 128, "onednn": False, "threads": 1, "seconds_per_epoch": seconds, "samples_per_second": 48_000 / seconds,
+    result = {"batch_size": 128, "onednn": False, "threads": 1,
+              "seconds_per_epoch": seconds, "samples_per_second": 48_000 / seconds,
               "train_flops_per_sample": 655_104, "floor_seconds_per_epoch": floor, "ratio_to_floor": seconds / floor}
     if peer_seconds is not None:
         result["peer"] = {"seconds_per_epoch": peer_seconds, "threads": 2}
@@ -119,7 +120,8 @@ sys.meta_path.insert(0, BlockTorch())
 
 def test_project_code_runs_without_torch():
     # torch unimportable: the bench, and the peer module itself, import without it (the peer imports torch in main)
-    code = BLOCK_TORCH + "import fmnist.speed.bench, fmnist.speed.peers, fmnist.speed.architecture; assert 'torch' not in sys.modules"
+    code = (BLOCK_TORCH + "import fmnist.speed.bench, fmnist.speed.peers, fmnist.speed.architecture; "
+            "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 

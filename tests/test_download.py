@@ -73,7 +73,8 @@ def test_every_source_failing_lists_each_reason(tmp_path):
     with http_server({f"/{NAME}": (200, html)}) as html_page, http_server({}) as not_found:
         message = failure([local(tmp_path), http(html_page), http(not_found), http(refused)])
     assert f"FASHION_MNIST_DIR={tmp_path}: not found" in message
-    assert f"{html_page}: md5 mismatch: got {hashlib.md5(html).hexdigest()}, expected {GOOD_MD5} (not a gzip file: an HTML page)" in message
+    assert (f"{html_page}: md5 mismatch: got {hashlib.md5(html).hexdigest()}, expected {GOOD_MD5} "
+            "(not a gzip file: an HTML page)") in message
     assert f"{not_found}: HTTP 404" in message
     assert f"{refused}: unreachable (" in message and "refused" in message
 

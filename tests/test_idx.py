@@ -73,13 +73,15 @@ def test_missing_file(tmp_path):
 def test_label_and_image_counts_must_match(tmp_path):
     write_gz(tmp_path / "i.gz", idx_bytes(np.zeros((5, 28, 28))))
     write_gz(tmp_path / "l.gz", idx_bytes(np.zeros((4,))))
-    assert error_of(tmp_path / "i.gz", tmp_path / "l.gz") == f"{tmp_path / 'l.gz'}: 4 labels for 5 images in {tmp_path / 'i.gz'}"
+    assert error_of(tmp_path / "i.gz", tmp_path / "l.gz") == \
+        f"{tmp_path / 'l.gz'}: 4 labels for 5 images in {tmp_path / 'i.gz'}"
 
 
 def test_labels_outside_0_to_9(tmp_path):
     write_gz(tmp_path / "i.gz", idx_bytes(np.zeros((3, 28, 28))))
     write_gz(tmp_path / "l.gz", idx_bytes(np.array([1, 12, 3])))
-    assert error_of(tmp_path / "i.gz", tmp_path / "l.gz") == f"{tmp_path / 'l.gz'}: label 12 at index 1, expected 0 to 9"
+    assert error_of(tmp_path / "i.gz", tmp_path / "l.gz") == \
+        f"{tmp_path / 'l.gz'}: label 12 at index 1, expected 0 to 9"
 
 
 def test_labels_must_be_a_vector(tmp_path):

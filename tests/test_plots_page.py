@@ -20,7 +20,8 @@ def test_the_template_inlines_the_pinned_libraries_unchanged():
     inlined = plots_page.inlined_scripts(template_text())
     assert list(inlined) == [package.name for package in plots_page.PACKAGES]  # vega-embed after what it needs
     for package in plots_page.PACKAGES:
-        assert plots_page.sha256(inlined[package.name]) == package.sha256, f"{package.name} differs from the pinned release"
+        assert plots_page.sha256(inlined[package.name]) == package.sha256, \
+            f"{package.name} differs from the pinned release"
 
 
 def test_the_template_loads_nothing_from_the_network():

@@ -100,5 +100,6 @@ def test_evaluate_refuses_a_model_file_that_needs_project_code(workdir, tmp_path
     models.build("bn", params.load("train_bn", copy / "params.yaml")).save(copy / "models" / "bn.keras")
     result = stage(copy, "stages.evaluate")
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1] == ("error: models/bn.keras: names classes that plain Keras lacks "
-                                              "(fmnist>FastBatchNormalization); save it with fmnist.models.standard_keras")
+    assert result.stderr.splitlines()[-1] == (
+        "error: models/bn.keras: names classes that plain Keras lacks "
+        "(fmnist>FastBatchNormalization); save it with fmnist.models.standard_keras")

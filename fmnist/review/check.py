@@ -107,8 +107,10 @@ def compare(committed: dict, current: dict) -> tuple[list[dict], list[str]]:
             problems += [f"{n}: differs from the committed file, though made on the same kind of machine"
                          for n in differing]
         elif part == "backprop_check":
-            found = rep.relative_differences(*(json.loads(f[names[0]]) for f in (committed, current)), rep.BACKPROP_RTOL)
-            rows.append({"model": part, "metric": "every number", "verdict": "within 1e-9" if not found else "DIFFERENT"})
+            found = rep.relative_differences(*(json.loads(f[names[0]]) for f in (committed, current)),
+                                             rep.BACKPROP_RTOL)
+            rows.append({"model": part, "metric": "every number",
+                         "verdict": "within 1e-9" if not found else "DIFFERENT"})
             problems += [f"{names[0]}: {p}" for p in found]
         elif part in paths.MODEL_NAMES:
             both = [rep.headline(*(json.loads(f[f"metrics/{part}/{kind}.json"]) for kind in ("train", "test")))

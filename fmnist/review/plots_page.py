@@ -48,7 +48,9 @@ PACKAGES = (
             "build/vega.min.js", "463f3db6a40b20e9747b4ed38f37ed0add508838f9141b1cf8366784b07b30c8",
             # vega's npm package has no LICENSE file; vega-view, from the same repository (vega/vega) and the
             # version vega 5.33.1 depends on, ships the repository's license
-            license_from=("vega-view", "5.16.1", "sha512-YyG4i2JDkRCacHd9xNAwyov2cELxwzPGY224PA2o0gEhkoOjPkVElTmo9QHJvKeVxMoyad6wvoq+Jj+TB6zhLw==")),
+            license_from=(
+                "vega-view", "5.16.1",
+                "sha512-YyG4i2JDkRCacHd9xNAwyov2cELxwzPGY224PA2o0gEhkoOjPkVElTmo9QHJvKeVxMoyad6wvoq+Jj+TB6zhLw==")),
     Package("vega-lite", "5.23.0",
             "sha512-l4J6+AWE3DIjvovEoHl2LdtCUkfm4zs8Xxx7INwZEAv+XVb6kR6vIN1gt3t2gN2gs/y4DYTs/RPoTeYAuEg6mA==",
             "build/vega-lite.min.js", "58c27358e26f2d319cf62f45bc17a4c8362f08645001df2ec8d341eee4097c7f"),

@@ -17,21 +17,20 @@ import re
 import subprocess
 from pathlib import Path
 
-import yaml
-
 import matplotlib
+import matplotlib.pyplot as plt
+import yaml
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only, no screen
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from fmnist import machine, paths
+from fmnist.errors import UserError
+from fmnist.review import comparison, revisions, stats
+from fmnist.review.revisions import Snapshot
+from fmnist.stage import run_stage
+from fmnist.files import replace_marked_block, write_json, write_text
+from fmnist.results import parse_history
 
-from fmnist import machine, paths  # noqa: E402
-from fmnist.review import comparison, revisions, stats  # noqa: E402
-from fmnist.review.revisions import Snapshot  # noqa: E402
-from fmnist.errors import UserError  # noqa: E402
-from fmnist.stage import run_stage  # noqa: E402
-from fmnist.files import replace_marked_block, write_json, write_text  # noqa: E402
-from fmnist.results import parse_history  # noqa: E402
+matplotlib.use("Agg")  # files only, no screen (importing pyplot chooses no backend yet)
 
 TITLES = paths.MODEL_TITLES
 README = Path("README.md")

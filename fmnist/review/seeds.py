@@ -13,15 +13,14 @@ check` and `make report` take their noise bands from it. Runs outside `dvc repro
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fmnist import data, evaluation, machine, params, paths, use_onednn  # noqa: E402
-from fmnist.review import stats  # noqa: E402
-from fmnist.errors import UserError  # noqa: E402
-from fmnist.stage import run_stage  # noqa: E402
-from fmnist.processes import in_own_process  # noqa: E402
-from fmnist.files import write_json  # noqa: E402
-from fmnist.review.reproducibility import HEADLINE_METRICS  # noqa: E402  (the metrics make check compares)
+from fmnist import data, evaluation, machine, params, paths, use_onednn
+from fmnist.review import stats
+from fmnist.errors import UserError
+from fmnist.stage import run_stage
+from fmnist.processes import in_own_process
+from fmnist.files import write_json
+from fmnist.review.reproducibility import HEADLINE_METRICS  # (the metrics make check compares)
 
 OUT = paths.METRICS_DIR / "seeds.json"
 

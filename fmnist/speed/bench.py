@@ -28,12 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fmnist import data, machine, params, paths, use_onednn, use_threads  # noqa: E402
-from fmnist.stage import STAGE_LOG_ENV  # noqa: E402
-from fmnist.files import replace_marked_block, write_json  # noqa: E402
-from fmnist.processes import in_own_process  # noqa: E402
+from fmnist import data, machine, params, paths, use_onednn, use_threads
+from fmnist.stage import STAGE_LOG_ENV
+from fmnist.files import replace_marked_block, write_json
+from fmnist.processes import in_own_process
 
 OUT = Path("benchmarks/latest.json")
 BENCH_PAGE = Path("docs/speed.md")  # the page whose marked block --readme refreshes
@@ -303,7 +302,7 @@ def main():
 
     n_train = len(data.load("train")[0])  # also: the pipeline has run (data/processed exists)
     python = ensure_peer_venv() if args.peers else None
-    cores = len(os.sched_getaffinity(0))
+    cores = machine.cpus_available()
 
     # The machine's GEMM rate: oneDNN's, on every core (set before TensorFlow's first op, which fixes it).
     use_threads(cores)
