@@ -12,7 +12,6 @@ SOURCES = ("fmnist", "stages", "tests")
 
 # Declared and never imported: used another way.
 USED_OTHERWISE = {
-    "dvc": "a command: dvc repro runs the pipeline",
     "pytest-timeout": "a pytest plugin, set by pyproject.toml's timeout",
     "pytest-xdist": "a pytest plugin, used from the command line (pytest -n)",
     "ruff": "a command: make test runs ruff check",
