@@ -15,12 +15,10 @@ and metrics/machine/evaluate.json: the machine's fingerprint (fmnist/machine.py)
 import csv
 import io
 import multiprocessing
-import os
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 
 
-import numpy as np
 
 from fmnist import data, evaluation, import_keras, machine, params, paths, use_threads
 from fmnist.errors import UserError

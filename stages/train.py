@@ -10,7 +10,6 @@ writes, for model M:
   metrics/M/first_sample.json   the softmax output on the first training sample and its sum (3.2.4)
   metrics/machine/train_M.json  the machine's fingerprint (fmnist/machine.py)
 """
-import os
 import statistics
 import sys
 

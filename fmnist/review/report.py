@@ -13,7 +13,6 @@ text stays true when the results change. Also writes report.json: {head, base, v
 """
 import argparse
 import json
-import re
 import subprocess
 from pathlib import Path
 

@@ -11,7 +11,6 @@ check` and `make report` take their noise bands from it. Runs outside `dvc repro
 2 cores).
 """
 import argparse
-import os
 
 
 from fmnist import data, evaluation, machine, params, paths, use_onednn
