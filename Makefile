@@ -37,7 +37,7 @@ repro: setup
 
 test: setup
 	ruff check .
-	pytest
+	pytest -n 2 --dist loadfile
 
 check: setup
 	python -m fmnist.review.check --rev $(REV)

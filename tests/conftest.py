@@ -1,19 +1,55 @@
-"""Fixtures shared by the end-to-end tests: a tiny dataset, and a repository copy that has run on it."""
+"""Fixtures shared by the end-to-end tests: a tiny dataset, and a repository copy that has run on it.
+
+The tiny pipeline is run once per test session (a template), then copied for each module that needs it: every
+copy starts from the same first run, and the suite pays for one `dvc repro` instead of one per module. Under
+pytest-xdist the workers share the template through a file lock: the first one builds it, the others wait."""
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
+from filelock import FileLock
 
 from helpers import dvc, make_repo_copy, run, write_tiny_dataset
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-data")
+def _shared_root(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this session sees (each worker's own base temp is one level down)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if base.name.startswith("popen-gw") else base
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> SimpleNamespace:
+    """The tiny dataset and a repository copy after its first full `dvc repro`, built once per session."""
+    root = _shared_root(tmp_path_factory) / "tiny-template"
+    with FileLock(str(root) + ".lock"):
+        done = root / "first-run.json"
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            data, repo = root / "data", root / "repo"
+            data.mkdir(parents=True)
+            make_repo_copy(repo, data, write_tiny_dataset(data))
+            result = dvc("repro", cwd=repo, data_dir=data)
+            done.write_text(json.dumps({"stdout": result.stdout, "stderr": result.stderr}))
+    first_run = json.loads(done.read_text())
+    return SimpleNamespace(data=root / "data", repo=root / "repo", stdout=first_run["stdout"],
+                           stderr=first_run["stderr"])
 
 
 @pytest.fixture(scope="module")
-def repo_run(tmp_path_factory, data):
-    """A copy of the repository set to the tiny dataset, after its first full `dvc repro` (and that run's output)."""
-    repo = make_repo_copy(tmp_path_factory.mktemp("repo"), data, write_tiny_dataset(data))
-    return repo, dvc("repro", cwd=repo, data_dir=data)
+def data(template):
+    """The tiny dataset's folder (read only: the download stage copies from it)."""
+    return template.data
+
+
+@pytest.fixture(scope="module")
+def repo_run(tmp_path_factory, template):
+    """A copy of the repository after its first full `dvc repro` on the tiny dataset, and that run's output."""
+    repo = tmp_path_factory.mktemp("repo") / "repo"
+    shutil.copytree(template.repo, repo, symlinks=True)
+    return repo, SimpleNamespace(stdout=template.stdout, stderr=template.stderr, returncode=0)
 
 
 @pytest.fixture(scope="module")

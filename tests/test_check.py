@@ -86,8 +86,8 @@ def test_results_committed_without_rerunning_a_changed_stage_fail_naming_what_ch
     result = check(copy)
     assert result.returncode == 1
     assert listed(result.stdout, "Not reproduced (5 problems):") == [
-        "- dvc.lock: stage train_mlp is out of date: fmnist/models.py modified since it ran",
-        "- dvc.lock: stage train_mlp is out of date: params.yaml train_mlp.epochs is 3, dvc.lock recorded 2",
+        "- dvc.lock: stage train@mlp is out of date: fmnist/models.py modified since it ran",
+        "- dvc.lock: stage train@mlp is out of date: params.yaml train_mlp.epochs is 3, dvc.lock recorded 2",
         *(f"- dvc.lock: stage train_{m} is out of date: fmnist/models.py modified since it ran"
           for m in ("lenet", "dropout", "bn")),
     ]

@@ -185,7 +185,7 @@ def test_artifacts_get_fetches_a_registered_model(repo, tmp_path):
 
 
 def test_report_answers_from_the_metrics(repo):
-    run(["python", "-m", "fmnist.review.report", "--base", "HEAD"], cwd=repo)
+    run(["python", "-m", "fmnist.review.report", "--base", "HEAD", "--worktree"], cwd=repo)  # uncommitted work
     report = (repo / "report.md").read_text()
     for heading in ("## Verdicts", "## Models", "## Per-class F1", "<code>dvc metrics diff</code>",
                     "<code>dvc params diff</code>", "**3.1.4", "**3.2.3", "**3.2.4", "**3.2.5", "**4.2.3", "**4.3.1",

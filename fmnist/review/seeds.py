@@ -47,6 +47,7 @@ def train_with_seeds(name: str, seeds: list[int], inference_batch: int) -> dict:
     p = params.load(f"train_{name}")
     use_onednn(p.onednn)
     from fmnist import training
+    from fmnist.predict import predict
 
     training.use_threads(p.threads)  # before TensorFlow's first op
     train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
@@ -54,7 +55,7 @@ def train_with_seeds(name: str, seeds: list[int], inference_batch: int) -> dict:
     runs = []
     for seed in seeds:
         result = training.train(name, p, seed, train, val)
-        scores = evaluation.test_scores(training.predict(result.model, test[0], inference_batch), test[1])
+        scores = evaluation.test_scores(predict(result.model, test[0], inference_batch), test[1])
         runs.append({"seed": seed, **result.final, "test_accuracy": scores["accuracy"], "test_loss": scores["loss"]})
         print(f"seed {seed} {name}: test accuracy {scores['accuracy']:.4f}, test loss {scores['loss']:.4f}",
               flush=True)
