@@ -46,7 +46,7 @@ test: setup
 	pytest -n 2 --dist loadfile
 
 check: setup
-	python -m fmnist.review.check --rev $(REV)
+	python -m fmnist.review.check --rev $(REV) $(if $(wildcard results.log),--log results.log)
 
 seeds: setup
 	$(if $(MODELS),dvc repro --glob $(foreach m,$(MODELS),'seeds/dvc.yaml:replica@$(m)-*'),python -m fmnist.review.seeds)
@@ -61,7 +61,7 @@ pull: setup
 	dvc pull --run-cache --allow-missing
 
 results: setup
-	dvc repro
+	dvc repro > results.log 2>&1; status=$$?; cat results.log; exit $$status
 
 # comment and summary need no set-up (the standard library only): a run whose make setup failed still says so.
 comment:

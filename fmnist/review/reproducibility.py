@@ -69,10 +69,12 @@ def compare_headline(model: str, committed: dict, current: dict, noise: dict | N
     """One row per headline metric: committed, current, difference, the band it may move within, verdict.
     `noise` is the model's entry of metrics/seeds.json (None when there is no seed study)."""
     rows = []
+    # One check judges every headline metric of every model: their alphas share the family's 1 % (stats.py).
+    alphas = stats.check_alphas(HEADLINE_METRICS, n_models=len(paths.MODEL_NAMES))
     for metric in HEADLINE_METRICS:
         a, b = committed[metric], current[metric]
         spread = (noise or {}).get(metric)
-        allowed = stats.difference_band(spread["sd"], spread["n"]) if spread else None
+        allowed = stats.check_band(spread["sd"], spread["n"], alphas[metric]) if spread else None
         if allowed is None:
             verdict = "no seed study"
         else:
