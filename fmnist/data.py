@@ -40,5 +40,6 @@ def load_array(path, kind: str) -> np.ndarray:
         raise UserError(f"{path}: a {found} {array.dtype} array; expected {expected}; {RERUN}")
     if kind == "y" and array.size and array.max() >= len(paths.CLASS_NAMES):
         bad = int(np.argmax(array >= len(paths.CLASS_NAMES)))
-        raise UserError(f"{path}: class id {array[bad]} at index {bad}; expected 0 to {len(paths.CLASS_NAMES) - 1}; {RERUN}")
+        raise UserError(f"{path}: class id {array[bad]} at index {bad}; "
+                        f"expected 0 to {len(paths.CLASS_NAMES) - 1}; {RERUN}")
     return array

@@ -15,7 +15,8 @@ N_CLASSES = 10
 def _read_bytes(path: Path) -> bytes:
     try:
         if path.stat().st_size == 0:  # gzip reads an empty file as empty content, without an error
-            raise UserError(f"{path}: an empty file; expected an IDX file{', gzip-compressed' * (path.suffix == '.gz')}")
+            raise UserError(f"{path}: an empty file; "
+                            f"expected an IDX file{', gzip-compressed' * (path.suffix == '.gz')}")
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as file:
                 return file.read()

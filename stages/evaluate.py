@@ -118,7 +118,8 @@ def evaluate_model(figures, name: str, model, x_test, y_test, history: dict, bat
     drawn = [figures.submit(_draw, "confusion_matrix", matrix, paths.CLASS_NAMES,
                             f"{paths.MODEL_TITLES[name]}: test confusion matrix", plots_dir / "confusion.png")]
     drawn.append(figures.submit(
-        _draw, "image_grid", x_test[:25], [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
+        _draw, "image_grid", x_test[:25],
+        [f"GT:{paths.CLASS_NAMES[t]}, P:{paths.CLASS_NAMES[p]}" for t, p in zip(y_test, predictions)],
         f"{paths.MODEL_TITLES[name]}: first 25 test images (mistakes in red)", plots_dir / "predictions.png",
         title_colors=["black" if t == p else "red" for t, p in zip(y_test[:25], predictions[:25])]))
     epochs = [int(e) + 1 for e in history["epoch"]]
@@ -168,7 +169,8 @@ def main():
                 "params": train["params"], "epochs": train["epochs"],
                 "train_accuracy": train["train_accuracy"], "val_accuracy": train["val_accuracy"],
                 "test_accuracy": tests[name]["accuracy"],
-                "train_val_gap": train["train_accuracy"] - train["val_accuracy"],  # > 0: fits train better than unseen data
+                # > 0: fits train better than unseen data
+                "train_val_gap": train["train_accuracy"] - train["val_accuracy"],
             }
         write_json(paths.METRICS_DIR / "comparison.json", comparison)
         drawn += write_comparison_plots(figures, tests, histories)

@@ -107,9 +107,13 @@ CASES = [
     Case("params-missing-stage", "params.yaml", "missing", PREPROCESS,
          "error: params.yaml: file not found (run from the repository root)", gone("params.yaml")),
     Case("params-empty", "params.yaml", "empty (0 bytes)", PREPROCESS,
-         "error: params.yaml: empty; expected a mapping of the keys seed, download, preprocess, backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate, seed_study, review", put("params.yaml", b"")),
+         "error: params.yaml: empty; expected a mapping of the keys seed, download, preprocess, backprop_check, "
+         "train_mlp, train_lenet, train_dropout, train_bn, evaluate, seed_study, review",
+         put("params.yaml", b"")),
     Case("params-list", "params.yaml", "a list, not a mapping", PREPROCESS,
-         "error: params.yaml: got ['seed', 0]; expected a mapping of the keys seed, download, preprocess, backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate, seed_study, review", put("params.yaml", b"- seed\n- 0\n")),
+         "error: params.yaml: got ['seed', 0]; expected a mapping of the keys seed, download, preprocess, "
+         "backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate, seed_study, review",
+         put("params.yaml", b"- seed\n- 0\n")),
     Case("params-missing-dvc", "params.yaml", "missing", DOWNLOAD,
          "ERROR: failed to reproduce 'download': Parameters 'download' are missing from 'params.yaml'."),
     Case("params-not-yaml", "params.yaml", "not YAML (DVC's message goes on with the line and column)", DOWNLOAD,
@@ -131,10 +135,12 @@ CASES = [
          f"error: {FILES['dev_images']}: no source gave a verified file. {{url}}: unreachable ({{reason}}Connection "
          "refused) (after 1 attempt)"),
     Case("timeout", FILES["dev_images"], "server never answers", DOWNLOAD,
-         f"error: {FILES['dev_images']}: no source gave a verified file. {{url}}: timed out after 1 s (after 1 attempt)"),
+         f"error: {FILES['dev_images']}: no source gave a verified file. {{url}}: timed out after 1 s "
+         "(after 1 attempt)"),
     # a dataset of the user's own (params md5 set to its files): download accepts it, preprocess refuses it
     Case("truncated-gz", DEV_IMAGES, "gzip cut in half", DVC_PREPROCESS,
-         f"error: {DEV_IMAGES}: not a valid gzip file (Compressed file ended before the end-of-stream marker was reached)"),
+         f"error: {DEV_IMAGES}: not a valid gzip file "
+         "(Compressed file ended before the end-of-stream marker was reached)"),
     Case("corrupted-gz", TEST_IMAGES, "gzip CRC wrong", DVC_PREPROCESS,
          f"error: {TEST_IMAGES}: not a valid gzip file (CRC check failed {{reason}})"),
     Case("wrong-magic", DEV_IMAGES, "IDX magic number wrong", DVC_PREPROCESS,
@@ -169,7 +175,8 @@ CASES = [
          f"error: data/processed/train_x.npy: a 160x1024 float32 array; {X_EXPECTED}; {RERUN_PREPROCESS}",
          put("data/processed/train_x.npy", npy(np.zeros((160, 1024), np.float32)))),
     Case("val-y-text", "data/processed/val_y.npy", "text", TRAIN,
-         f"error: data/processed/val_y.npy: not a .npy file; expected a vector of N uint8 class ids; {RERUN_PREPROCESS}",
+         "error: data/processed/val_y.npy: not a .npy file; expected a vector of N uint8 class ids; "
+         f"{RERUN_PREPROCESS}",
          put("data/processed/val_y.npy", TEXT)),
     Case("test-x-missing", X, "missing", EVALUATE,
          f"error: {X}: not found; run the preprocess stage first (dvc repro)", gone(X)),
@@ -210,7 +217,8 @@ CASES = [
     Case("train-json-binary", TRAIN_JSON, "binary", EVALUATE,
          f"error: {TRAIN_JSON}: not a UTF-8 text file; {TRAINED_FIRST}", put(TRAIN_JSON, BINARY)),
     Case("train-json-list", TRAIN_JSON, "a JSON list", EVALUATE,
-         f"error: {TRAIN_JSON}: a JSON list; expected a JSON object; {TRAINED_FIRST}", put(TRAIN_JSON, b"[0.9, 0.8]\n")),
+         f"error: {TRAIN_JSON}: a JSON list; expected a JSON object; {TRAINED_FIRST}",
+         put(TRAIN_JSON, b"[0.9, 0.8]\n")),
     Case("train-json-keys", TRAIN_JSON, "an object without the accuracies", EVALUATE,
          f"error: {TRAIN_JSON}: no number train_accuracy, val_accuracy; {TRAIN_EXPECTED}",
          put(TRAIN_JSON, b'{"params": 1000, "epochs": 2, "train_accuracy": "high"}\n')),

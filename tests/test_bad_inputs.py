@@ -240,7 +240,8 @@ def test_negative_epochs(tmp_path, dataset):
 @pytest.mark.parametrize("fraction", [0, 1.5])
 def test_validation_fraction_outside_0_1(tmp_path, dataset, fraction):
     line = params_case(tmp_path, dataset, "preprocess", preprocess={"val_fraction": fraction})
-    assert line == f"error: params.yaml: preprocess.val_fraction: got {fraction}; expected a number strictly between 0 and 1"
+    assert line == (f"error: params.yaml: preprocess.val_fraction: got {fraction}; "
+                    "expected a number strictly between 0 and 1")
 
 
 # DVC reads params.yaml itself before it runs any stage, so for a missing or unparsable file the message is
@@ -317,7 +318,8 @@ def test_params_yaml_python_tags_are_not_constructed(tmp_path):
     path.write_text(f"seed: !!python/object/apply:os.mkdir ['{marker}']\n")
     with pytest.raises(UserError) as caught:
         params.read_file(path)
-    assert str(caught.value).startswith(f"{path}: not valid YAML at line 1, column 7: could not determine a constructor")
+    assert str(caught.value).startswith(f"{path}: not valid YAML at line 1, column 7: "
+                                        "could not determine a constructor")
     assert not marker.exists()
 
 

@@ -76,7 +76,8 @@ def test_results_committed_without_rerunning_a_changed_stage_fail_naming_what_ch
     run(["git", "commit", "-qam", "seed study code changed, not rerun"], cwd=copy)
     result = check(copy)
     assert result.returncode == 0, result.stdout + result.stderr
-    seed_note = "- dvc.lock: stage seeds/dvc.yaml:seed_study is out of date: fmnist/review/seeds.py modified since it ran"
+    seed_note = ("- dvc.lock: stage seeds/dvc.yaml:seed_study is out of date: "
+                 "fmnist/review/seeds.py modified since it ran")
     assert listed(result.stdout, "Not counted (stages that make repro does not run):") == [seed_note]
 
     edit_params(copy, train_mlp={"epochs": 3})
@@ -116,7 +117,8 @@ def test_another_vector_isa_is_judged_against_the_seed_noise(repo, data):
     run(["python", "-m", "fmnist.review.seeds", "--seeds", "0", "1", "2"], cwd=repo)
     study = json.loads((repo / "metrics/seeds.json").read_text())
     assert [study["models"][m]["test_accuracy"]["n"] for m in ("mlp", "lenet", "dropout", "bn")] == [3, 3, 3, 3]
-    assert study["models"]["mlp"]["runs"][0]["test_accuracy"] == json.loads((repo / "metrics/mlp/test.json").read_text())["accuracy"]
+    assert (study["models"]["mlp"]["runs"][0]["test_accuracy"]
+            == json.loads((repo / "metrics/mlp/test.json").read_text())["accuracy"])
     run(["git", "add", "metrics/seeds.json"], cwd=repo)
     run(["git", "commit", "-qm", "seed study"], cwd=repo)
 
@@ -127,7 +129,8 @@ def test_another_vector_isa_is_judged_against_the_seed_noise(repo, data):
     result = check(repo)
     assert result.returncode == 0, result.stdout + result.stderr
     lenet = rows(result.stdout, "lenet")
-    assert [row[1] for row in lenet] == ["train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss"]
+    assert [row[1] for row in lenet] == ["train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy",
+                                         "test_loss"]
     assert [" ".join(row[-2:]) for row in lenet] == ["within noise"] * 6
     for model in ("mlp", "dropout", "bn"):
         assert [row[-1] for row in rows(result.stdout, model)] == ["identical"]

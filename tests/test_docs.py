@@ -87,7 +87,8 @@ QUOTES = [
     ("docs/reproducibility.md", FINGERPRINT, ("tensorflow",), "TensorFlow {}"),
     ("docs/reproducibility.md", FINGERPRINT, ("keras",), "Keras {}"),
     ("docs/reproducibility.md", FINGERPRINT, ("numpy",), "numpy {}"),
-    ("docs/reproducibility.md", "metrics/seeds.json", ("models", "mlp", "test_accuracy", "n"), "with {} training seeds"),
+    ("docs/reproducibility.md", "metrics/seeds.json", ("models", "mlp", "test_accuracy", "n"),
+     "with {} training seeds"),
     ("README.md", "metrics/seeds.json", ("models", "mlp", "test_accuracy", "n"), "({} seeds per model)"),
     # docs/speed.md: the pipeline against its epochs, memory, the GEMM rate, the MLP's peer
     ("docs/speed.md", LATEST, ("pipeline", "full_repro_seconds"), "`dvc repro -f` took {:.0f} s"),
@@ -100,7 +101,8 @@ QUOTES = [
     ("docs/speed.md", LATEST, ("gemm_gflops",), "GEMM at {:.0f} GFLOP/s on the Zen 4"),
     ("docs/speed.md", ZEN1_PIPELINE, ("gemm_gflops",), "Zen 1's run at {:.0f} GFLOP/s"),
     ("docs/speed.md", LATEST, ("models", "mlp", "peer", "seconds_per_epoch"), "MLP epoch took {:.2f} s in that run"),
-    ("docs/speed.md", ZEN4_KERNELS, ("models", "mlp", "peer", "seconds_per_epoch"), "against {:.2f} s in the kernels run"),
+    ("docs/speed.md", ZEN4_KERNELS, ("models", "mlp", "peer", "seconds_per_epoch"),
+     "against {:.2f} s in the kernels run"),
 ]
 
 
@@ -125,13 +127,15 @@ def computed_quotes():
         ("docs/speed.md", "pipeline / epochs, Zen 1", f"{pipeline_ratio(zen1):.2f}× its"),
         ("docs/speed.md", "peak memory, latest",
          f"peaked at {max(latest['pipeline']['peak_memory_mib'].values()) / 1024:.2f} GiB"),
-        ("docs/speed.md", "peak memory, Zen 1", f"peak {max(zen1['pipeline']['peak_memory_mib'].values()) / 1024:.2f} GiB"),
+        ("docs/speed.md", "peak memory, Zen 1",
+         f"peak {max(zen1['pipeline']['peak_memory_mib'].values()) / 1024:.2f} GiB"),
         ("docs/speed.md", "DVC's share, latest", "caching) was "
          f"{latest['pipeline']['full_repro_seconds'] - sum(latest['pipeline']['stage_seconds'].values()):.0f} s"),
         ("docs/speed.md", "epochs against the floor, latest",
          f"epochs are {min(floors):.1f}–{max(floors):.1f}× their floor (PyTorch eager's "
          f"{min(peer_floors):.1f}–{max(peer_floors):.1f}×)"),
-        ("docs/speed.md", "the MLP's median ratio, latest", f"MLP's {statistics.median(ratios(latest, 'mlp')):.2f} on AVX-512"),
+        ("docs/speed.md", "the MLP's median ratio, latest",
+         f"MLP's {statistics.median(ratios(latest, 'mlp')):.2f} on AVX-512"),
         ("docs/speed.md", "Zen 1's largest single round", "single rounds reach "
          f"{max(r for m in zen1_kernels['models'] for r in ratios(zen1_kernels, m)):.2f}"),
         ("docs/speed.md", "the Xeon's MLP", f"MLP was at {statistics.median(ratios(xeon, 'mlp')):.2f} on AVX-512 and "

@@ -18,7 +18,8 @@ import pytest
 from helpers import FILES, VENV_BIN, dvc, edit_params, env_for, make_repo_copy, pipeline_stages, write_tiny_dataset
 from servers import http_server
 
-STAGES = {"download", "preprocess", "backprop_check", "train@mlp", "train@lenet", "train@dropout", "train@bn", "evaluate"}
+STAGES = {"download", "preprocess", "backprop_check", "train@mlp", "train@lenet", "train@dropout", "train@bn",
+          "evaluate"}
 # Measurements of this machine's speed, not results: the only outputs allowed to differ between runs.
 MACHINE_DEPENDENT = re.compile(r"metrics/\w+/timing\.json$")
 # The MLP trains for the assignment's 20 epochs (~3 s on the tiny data), time enough to kill it after the first;

@@ -96,7 +96,8 @@ def test_missing_key(params_file):
      "params.yaml: preprocess.val_fraction: got 1.5; expected a number strictly between 0 and 1"),
     ("preprocess", "scaling", "minmax", "params.yaml: preprocess.scaling: got 'minmax'; expected unit or standard"),
     ("train_dropout", "dropout_after", ["conv9"],
-     "params.yaml: train_dropout.dropout_after: got ['conv9']; expected a list of hidden layers among conv1, conv2, conv3, dense"),
+     "params.yaml: train_dropout.dropout_after: got ['conv9']; expected a list of hidden layers among "
+     "conv1, conv2, conv3, dense"),
     ("download", "md5", {"train-images-idx3-ubyte.gz": "abc"}, "params.yaml: download.md5: got "
      "{'train-images-idx3-ubyte.gz': 'abc'}; expected the four Fashion-MNIST file names, each with a 32-digit "
      "lowercase hex md5"),
@@ -105,7 +106,8 @@ def test_missing_key(params_file):
      "params.yaml: download.base_urls: got ['ftp://example.org/']; expected a list of http(s) URLs"),
     ("train_dropout", "dropout_rate", 1, "params.yaml: train_dropout.dropout_rate: got 1; expected a number in [0, 1)"),
     ("train_dropout", "dropout_after", "",
-     "params.yaml: train_dropout.dropout_after: got ''; expected a list of hidden layers among conv1, conv2, conv3, dense"),
+     "params.yaml: train_dropout.dropout_after: got ''; expected a list of hidden layers among "
+     "conv1, conv2, conv3, dense"),
     ("train_bn", "onednn", 1, "params.yaml: train_bn.onednn: got 1; expected true or false"),
     ("train_bn", "learning_rate", "3", "params.yaml: train_bn.learning_rate: got '3'; expected a number > 0"),
     ("train_bn", "learning_rate", float("inf"), "params.yaml: train_bn.learning_rate: got inf; expected a number > 0"),
@@ -179,14 +181,16 @@ def test_bad_seed(params_file):
     assert error_of(params_file, "seed") == "params.yaml: seed: got -1; expected an integer >= 0"
 
 
-ALL_KEYS = "seed, download, preprocess, backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate, seed_study, review"
+ALL_KEYS = ("seed, download, preprocess, backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate, "
+            "seed_study, review")
 
 
 @pytest.mark.parametrize("text, problem", [
     ("", f"empty; expected a mapping of the keys {ALL_KEYS}"),
     ("# only a comment\n", f"empty; expected a mapping of the keys {ALL_KEYS}"),
     ("- seed\n- download\n", f"got ['seed', 'download']; expected a mapping of the keys {ALL_KEYS}"),
-    ("train_mlp:\n  epochs: [1, 2\n", "not valid YAML at line 3, column 1: expected ',' or ']', but got '<stream end>'"),
+    ("train_mlp:\n  epochs: [1, 2\n",
+     "not valid YAML at line 3, column 1: expected ',' or ']', but got '<stream end>'"),
 ])
 def test_a_file_that_is_not_a_mapping_of_keys(params_file, text, problem):
     params_file.write_text(text)

@@ -11,7 +11,8 @@ import pytest
 from browser import probe_page, screenshot
 from helpers import dvc, edit_params, env_for, run
 
-STAGES = {"download", "preprocess", "backprop_check", "train@mlp", "train@lenet", "train@dropout", "train@bn", "evaluate"}
+STAGES = {"download", "preprocess", "backprop_check", "train@mlp", "train@lenet", "train@dropout", "train@bn",
+          "evaluate"}
 # Measurements of this machine's speed, not results: the only outputs allowed to differ between reruns.
 MACHINE_DEPENDENT = re.compile(r"metrics/\w+/timing\.json$")
 
@@ -80,7 +81,8 @@ def test_metrics_diff_shows_the_mlp_change(repo):
     out = dvc("metrics", "diff", "--md", cwd=repo).stdout
     changed = {line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| metrics/")}
     assert "metrics/mlp/train.json" in changed
-    assert not any(path.startswith(("metrics/lenet/train", "metrics/bn/train", "metrics/dropout/train")) for path in changed)
+    assert not any(path.startswith(("metrics/lenet/train", "metrics/bn/train", "metrics/dropout/train"))
+                   for path in changed)
 
 
 def test_params_diff_shows_the_learning_rate(repo):

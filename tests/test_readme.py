@@ -10,7 +10,8 @@ def test_results_table_matches_the_committed_metrics(monkeypatch):
     monkeypatch.chdir(ROOT)
     readme = (ROOT / "README.md").read_text()
     table = readme.split(report.README_START)[1].split(report.README_END)[0].strip()
-    assert table == report.readme_results(), "README.md's results block is stale: python -m fmnist.review.report --readme"
+    assert table == report.readme_results(), \
+        "README.md's results block is stale: python -m fmnist.review.report --readme"
 
 
 def test_ci_runs_the_readme_test_command():

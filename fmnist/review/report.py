@@ -134,7 +134,8 @@ def noise_table(study: dict) -> str:
         acc, loss = m["test_accuracy"], m["test_loss"]
         lines.append(f"| {TITLES[model]} | {acc['n']} | {spread(study, model, 'val_accuracy')} "
                      f"| {spread(study, model, 'test_accuracy')} | {100 * acc['min']:.2f}–{100 * acc['max']:.2f} % "
-                     f"| {spread(study, model, 'test_loss')} | ± {100 * stats.difference_band(acc['sd'], acc['n']):.2f} pt "
+                     f"| {spread(study, model, 'test_loss')} "
+                     f"| ± {100 * stats.difference_band(acc['sd'], acc['n']):.2f} pt "
                      f"| ± {stats.difference_band(loss['sd'], loss['n']):.4f} |")
     return "\n".join(lines)
 

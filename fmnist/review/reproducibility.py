@@ -103,7 +103,8 @@ def numbers(data) -> dict:
 def relative_differences(committed: dict, current: dict, rtol: float) -> list[str]:
     """The numbers of two JSON documents that differ by more than `rtol` relative (or are missing from one)."""
     a, b = numbers(committed), numbers(current)
-    problems = [f"{key}: only in {'the committed file' if key in a else 'this run'}" for key in sorted(a.keys() ^ b.keys())]
+    problems = [f"{key}: only in {'the committed file' if key in a else 'this run'}"
+                for key in sorted(a.keys() ^ b.keys())]
     for key in sorted(a.keys() & b.keys()):
         if not math.isclose(a[key], b[key], rel_tol=rtol, abs_tol=0.0):
             problems.append(f"{key}: {a[key]!r} committed, {b[key]!r} now (relative tolerance {rtol:g})")
@@ -125,8 +126,8 @@ def consistency_problems(model: str, files: dict) -> list[str]:
         actual, predicted = parse_predictions(confusion_text)
         right = sum(a == p for a, p in zip(actual, predicted))
         if not actual or right / len(actual) != test["accuracy"]:
-            problems.append(f"metrics/{model}/test.json: accuracy {test['accuracy']!r}, but plots/{model}/confusion.csv "
-                            f"has {right} of {len(actual)} test images right")
+            problems.append(f"metrics/{model}/test.json: accuracy {test['accuracy']!r}, "
+                            f"but plots/{model}/confusion.csv has {right} of {len(actual)} test images right")
     if train is not None and history_text is not None:
         epochs = list(csv.DictReader(io.StringIO(history_text)))
         last = epochs[-1] if epochs else {}
@@ -135,7 +136,8 @@ def consistency_problems(model: str, files: dict) -> list[str]:
                 problems.append(f"metrics/{model}/train.json: {key} {train[key]!r}, but the last epoch of "
                                 f"plots/{model}/history.csv has {last.get(key)!r}")
         if len(epochs) != train["epochs"]:
-            problems.append(f"metrics/{model}/train.json: {train['epochs']} epochs, plots/{model}/history.csv has {len(epochs)}")
+            problems.append(f"metrics/{model}/train.json: {train['epochs']} epochs, "
+                            f"plots/{model}/history.csv has {len(epochs)}")
     comparison_text = files.get("metrics/comparison.json")
     entry = json.loads(comparison_text).get(model) if comparison_text else None
     if entry is not None and train is not None and test is not None:
@@ -143,7 +145,8 @@ def consistency_problems(model: str, files: dict) -> list[str]:
                     "test_accuracy": test["accuracy"], "train_val_gap": train["train_accuracy"] - train["val_accuracy"]}
         for key, value in expected.items():
             if entry.get(key) != value:
-                problems.append(f"metrics/comparison.json: {model}.{key} {entry.get(key)!r}, but its source says {value!r}")
+                problems.append(f"metrics/comparison.json: {model}.{key} {entry.get(key)!r}, "
+                                f"but its source says {value!r}")
     return problems
 
 
@@ -159,12 +162,15 @@ def lock_differences(committed: dict, current: dict) -> list[str]:
                 for name, stage in stages.items()}
 
     before, after = inputs(committed), inputs(current)
-    problems = [f"dvc.lock: stage {name} {'is committed but did not run' if name in before else 'ran but is not committed'}"
+    problems = [f"dvc.lock: stage {name} "
+                f"{'is committed but did not run' if name in before else 'ran but is not committed'}"
                 for name in sorted(before.keys() ^ after.keys())]
     for name in sorted(before.keys() & after.keys()):
         (code_before, params_before), (code_after, params_after) = before[name], after[name]
-        files = sorted(path for path in code_before.keys() | code_after.keys() if code_before.get(path) != code_after.get(path))
-        keys = sorted(key for key in params_before.keys() | params_after.keys() if params_before.get(key) != params_after.get(key))
+        files = sorted(path for path in code_before.keys() | code_after.keys()
+                       if code_before.get(path) != code_after.get(path))
+        keys = sorted(key for key in params_before.keys() | params_after.keys()
+                      if params_before.get(key) != params_after.get(key))
         if files:
             problems.append(f"dvc.lock: stage {name} ran with other code than committed: {', '.join(files)}")
         problems += [f"dvc.lock: stage {name} ran with {key} = {params_after.get(key)!r}, committed with "

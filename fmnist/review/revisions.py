@@ -52,6 +52,8 @@ class Snapshot:
         """{path: text} of every file under `folder` on this side whose name ends with one of `suffixes`."""
         if self.commit is None:
             base = self.root / folder
+            if not base.is_dir():
+                return {}
             return {p.relative_to(self.root).as_posix(): p.read_text() for p in sorted(base.rglob("*"))
-                    if p.is_file() and p.name.endswith(suffixes) and not p.name.startswith(".")} if base.is_dir() else {}
+                    if p.is_file() and p.name.endswith(suffixes) and not p.name.startswith(".")}
         return {name: content.decode() for name, content in files_at(self.commit, [folder], suffixes).items()}

@@ -445,7 +445,7 @@ def check_false_alarm_rate(runs_by_model: Mapping[str, np.ndarray], alphas: Mapp
     set the bands), the other two are the committed run and the rerun. The check fails when any metric of any model
     moves by more than its band. Returns the fraction of `studies` worlds in which it failed."""
     failed = np.zeros(studies, dtype=bool)
-    for model, runs in runs_by_model.items():
+    for runs in runs_by_model.values():
         runs = np.asarray(runs, dtype=np.float64)
         n = runs.shape[0]
         covariance = np.cov(runs, rowvar=False) + 1e-18 * np.eye(runs.shape[1])

@@ -237,7 +237,8 @@ def table(result: dict) -> str:
         seconds = pipe.get("stage_seconds")  # older records have only the peak memory
         if seconds:
             lines += ["", f"Each stage's process, start to end: {sum(seconds.values()):.0f} s in all; the other "
-                          f"{pipe['full_repro_seconds'] - sum(seconds.values()):.0f} s are DVC's (start-up, hashing, caching)."]
+                          f"{pipe['full_repro_seconds'] - sum(seconds.values()):.0f} s are DVC's "
+                          "(start-up, hashing, caching)."]
         lines += ["", "| stage | peak memory (MiB) |" + (" seconds |" if seconds else ""),
                   "|---|---:|" + ("---:|" if seconds else "")]
         lines += [f"| {stage} | {mib:,.0f} |" + (f" {seconds[stage]:.1f} |" if seconds else "")
@@ -279,10 +280,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per model; the first is not counted")
     parser.add_argument("--no-pipeline", action="store_true", help="skip timing dvc repro")
-    parser.add_argument("--readme", action="store_true", help="put the table of benchmarks/latest.json in docs/speed.md")
+    parser.add_argument("--readme", action="store_true",
+                        help="put the table of benchmarks/latest.json in docs/speed.md")
     parser.add_argument("--peers", action="store_true",
                         help="also time PyTorch eager on every model (installs it in .bench-venv if missing)")
-    parser.add_argument("--rounds", type=int, help=f"with --peers: project/peer pairs per model (default {PEER_ROUNDS})")
+    parser.add_argument("--rounds", type=int,
+                        help=f"with --peers: project/peer pairs per model (default {PEER_ROUNDS})")
     parser.add_argument("--peer-threads", type=int, help="with --peers: PyTorch's threads (default: every core)")
     parser.add_argument("--only-peered", action="store_true",
                         help="with --peers: skip the models without a peer and the data-size series")

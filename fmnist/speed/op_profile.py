@@ -64,7 +64,8 @@ def main():
             if epoch == 1:
                 tf.profiler.experimental.stop()
 
-    seconds = training.train(args.model, p, params.load_seed(), train, val, callbacks=[ProfileSecondEpoch()]).epoch_seconds
+    seconds = training.train(args.model, p, params.load_seed(), train, val,
+                             callbacks=[ProfileSecondEpoch()]).epoch_seconds
     ops = op_durations(logdir)
     by_type = collections.defaultdict(lambda: [0.0, 0])
     for name, (ms, count) in ops.items():
@@ -72,8 +73,9 @@ def main():
         by_type[name.rsplit(":", 1)[1]][1] += count
     total = sum(ms for ms, _ in ops.values())
     print(f"{args.model}: profiled epoch {seconds[1]:.2f} s (unprofiled first epoch {seconds[0]:.2f} s, "
-          f"with tracing); op kernels {total / 1e3:.2f} s in all; ONEDNN_MAX_CPU_ISA="
-          f"{os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}, TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', '-')}")
+          f"with tracing); op kernels {total / 1e3:.2f} s in all; "
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}, "
+          f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', '-')}")
     print("\nby op type:                          ms   share  count")
     for kind, (ms, count) in sorted(by_type.items(), key=lambda kv: -kv[1][0])[:args.top]:
         print(f"  {kind:32s} {ms:8.0f} {ms / total:6.1%} {count:6d}")
