@@ -16,8 +16,9 @@ def noise(sd_accuracy=0.002, sd_loss=0.004, n=8):
 
 
 @pytest.mark.parametrize("path, part", [
-    ("metrics/mlp/test.json", "mlp"), ("plots/bn/confusion.png", "bn"), ("metrics/backprop_check.json", "backprop_check"),
-    ("metrics/preprocess.json", "preprocess"), ("plots/samples/test.png", "preprocess"), ("metrics/comparison.json", "all"),
+    ("metrics/mlp/test.json", "mlp"), ("plots/bn/confusion.png", "bn"),
+    ("metrics/backprop_check.json", "backprop_check"), ("metrics/preprocess.json", "preprocess"),
+    ("plots/samples/test.png", "preprocess"), ("metrics/comparison.json", "all"),
 ])
 def test_every_results_file_has_an_owner(path, part):
     assert rep.owner(path) == part
@@ -129,7 +130,8 @@ def test_seed_study_summary_refuses_duplicate_seeds_and_missing_metrics():
 def lock(model_md5="aaa", lr=0.003, data_md5="d1", weights_md5="w1"):
     """A dvc.lock, parsed: train@mlp reads a processed array and code, evaluate reads the model it wrote."""
     return {"schema": "2.0", "stages": {
-        "preprocess": {"deps": [{"path": "data/raw", "md5": "r"}], "outs": [{"path": "data/processed/train_x.npy", "md5": data_md5}]},
+        "preprocess": {"deps": [{"path": "data/raw", "md5": "r"}],
+                       "outs": [{"path": "data/processed/train_x.npy", "md5": data_md5}]},
         "train@mlp": {"deps": [{"path": "data/processed/train_x.npy", "md5": data_md5},
                                {"path": "fmnist/models.py", "md5": model_md5}],
                       "params": {"params.yaml": {"seed": 0, "train_mlp": {"learning_rate": lr, "epochs": 20}}},
@@ -146,7 +148,8 @@ def test_a_rerun_of_the_committed_code_and_params_matches_the_lock_whatever_the_
 def test_stale_code_or_other_params_are_named():
     problems = rep.lock_differences(lock(), lock(model_md5="bbb", lr=0.01))
     assert problems == ["dvc.lock: stage train@mlp ran with other code than committed: fmnist/models.py",
-                        "dvc.lock: stage train@mlp ran with params.yaml.train_mlp.learning_rate = 0.01, committed with 0.003"]
+                        "dvc.lock: stage train@mlp ran with params.yaml.train_mlp.learning_rate = 0.01, "
+                        "committed with 0.003"]
     current = lock()
     del current["stages"]["evaluate"]
     assert rep.lock_differences(lock(), current) == ["dvc.lock: stage evaluate is committed but did not run"]
@@ -167,16 +170,19 @@ PARAMS_NOW = {"params.yaml": {"seed": 0, "train_mlp": {"learning_rate": 0.003, "
 def test_a_lock_behind_its_params_or_code_names_the_stage_the_key_and_the_file():
     problems, notes = rep.stale_stages(STATUS, lock(), PARAMS_NOW, counted={"train@mlp", "evaluate"})
     assert problems == ["dvc.lock: stage train@mlp is out of date: fmnist/models.py modified since it ran",
-                        "dvc.lock: stage train@mlp is out of date: params.yaml train_mlp.epochs is 21, dvc.lock recorded 20"]
+                        "dvc.lock: stage train@mlp is out of date: params.yaml train_mlp.epochs is 21, "
+                        "dvc.lock recorded 20"]
     # the seed study's stage is not one make repro runs: noted, not failed
-    assert notes == ["dvc.lock: stage seeds/dvc.yaml:seed_mlp is out of date: params.yaml train_mlp changed since it ran"]
+    assert notes == ["dvc.lock: stage seeds/dvc.yaml:seed_mlp is out of date: "
+                     "params.yaml train_mlp changed since it ran"]
 
 
 def test_a_new_or_removed_param_key_is_named_as_absent():
     now = {"params.yaml": {"seed": 0, "train_mlp": {"learning_rate": 0.003, "momentum": 0.9}}}
     problems, _ = rep.stale_stages({"train@mlp": STATUS["train@mlp"][:1]}, lock(), now, counted={"train@mlp"})
-    assert problems[1:] == ["dvc.lock: stage train@mlp is out of date: params.yaml train_mlp.epochs is absent, dvc.lock recorded 20",
-                            "dvc.lock: stage train@mlp is out of date: params.yaml train_mlp.momentum is 0.9, dvc.lock recorded absent"]
+    assert problems[1:] == [
+        "dvc.lock: stage train@mlp is out of date: params.yaml train_mlp.epochs is absent, dvc.lock recorded 20",
+        "dvc.lock: stage train@mlp is out of date: params.yaml train_mlp.momentum is 0.9, dvc.lock recorded absent"]
 
 
 def test_outputs_and_produced_data_alone_are_not_out_of_date():
