@@ -79,6 +79,14 @@ class Evaluate:
     threads: int = _spec("an integer >= 1", lambda v: v >= 1)
 
 
+@dataclass(frozen=True)
+class SeedStudy:
+    seeds: list[int] = _spec("a list of at least 2 different integers >= 0",
+                             lambda seeds: len(set(seeds)) == len(seeds) >= 2 and min(seeds) >= 0)
+    models: list[str] = _spec(f"a list of different models among {', '.join(paths.MODEL_NAMES)}",
+                              lambda models: len(set(models)) == len(models) >= 1 and set(models) <= set(paths.MODEL_NAMES))
+
+
 SECTIONS = {
     "download": Download,
     "preprocess": Preprocess,
@@ -88,6 +96,7 @@ SECTIONS = {
     "train_dropout": TrainDropout,
     "train_bn": Train,
     "evaluate": Evaluate,
+    "seed_study": SeedStudy,
 }
 # Top-level keys shared by several stages: (what is expected, the check).
 GLOBALS = {
