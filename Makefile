@@ -1,7 +1,13 @@
 # make repro: set up .venv (only when requirements.txt changed) and run the pipeline.
 # make test:  the same set-up, then the test suite.
 # make check:  did this run reproduce the results committed at REV (default HEAD)? A table; exit 1 if not.
-# make seeds:  the seed study: every model retrained with 8 seeds, metrics/seeds.json (about 25 minutes).
+# make seeds:  the seed study (seeds/dvc.yaml, docs/seed-study.md): every model retrained with each seed of
+#              params.yaml's seed_study, one DVC stage per replica, then metrics/seeds.json (about 25 minutes).
+#              Only replicas whose code, data or params changed run; with a DVC remote, those that another
+#              machine pushed (make seeds-push) are pulled from its run cache instead (dvc repro --pull).
+#              JOBS=N: N replicas at once, by DVC's experiment queue, then the same dvc repro, which restores
+#              them from the run cache.
+# make seeds-push: this machine's replicas and run cache to the DVC remote (dvc push --run-cache).
 # make report: report.md for a pull request (BASE=rev to diff against, default HEAD~1), verdicts first.
 #              FIGURES_URL=https://github.com/OWNER/REPO/raw links the committed figures for a PR comment.
 # make results: dvc pull when a DVC remote is configured (and rerun what it lacks), else the whole pipeline.
@@ -18,7 +24,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 BASE ?= HEAD~1
 REV ?= HEAD
 
-.PHONY: setup repro test check seeds report bench lock results comment actionlint
+.PHONY: setup repro test check seeds seeds-push report bench lock results comment actionlint
 
 setup: $(STAMP)
 
@@ -37,7 +43,13 @@ check: setup
 	python -m fmnist.review.check --rev $(REV)
 
 seeds: setup
-	python -m fmnist.review.seeds
+ifdef JOBS
+	python -m fmnist.review.seed_queue --jobs $(JOBS)
+endif
+	if [ -n "$$(dvc remote list)" ]; then dvc repro --pull seeds/dvc.yaml; else dvc repro seeds/dvc.yaml; fi
+
+seeds-push: setup
+	dvc push --run-cache
 
 report: setup
 	python -m fmnist.review.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL))
