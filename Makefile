@@ -1,12 +1,18 @@
 # make repro: set up .venv (only when requirements.txt changed) and run the pipeline.
 # make test:  the same set-up, then ruff (the linter, configured in pyproject.toml) and the test suite.
 # make check:  did this run reproduce the results committed at REV (default HEAD)? A table; exit 1 if not.
-# make seeds:  the seed study: every model retrained with 8 seeds, metrics/seeds.json (about 25 minutes).
+# make seeds:  the seed study (seeds/dvc.yaml, docs/seed-study.md): every model retrained with each seed of
+#              params.yaml's seed_study, one DVC stage per replica, then metrics/seeds.json (about 25 minutes).
+#              Only replicas whose code, data or params changed run; with a DVC remote, those that another
+#              machine pushed (make seeds-push) are pulled from its run cache instead (dvc repro --pull).
+#              JOBS=N: N replicas at once, by DVC's experiment queue, then the same dvc repro, which restores
+#              them from the run cache.
 #              MODELS="m ...": only those models' replica stages (seeds/dvc.yaml:replica@<m>-*), by dvc repro.
+# make seeds-push: this machine's replicas and run cache to the DVC remote (dvc push --run-cache).
 # make report: report.md and report.json for a pull request: HEAD's committed results against those at the
 #              merge base with BASE (default HEAD~1), verdicts first. WORKTREE=1: the working tree is the head.
-# make gate:   exit 1 when a verdict of report.json is one the base's `review.fail_on` policy names.
 #              FIGURES_URL=https://github.com/OWNER/REPO/raw links the committed figures for a PR comment.
+# make gate:   exit 1 when a verdict of report.json is one the base's `review.fail_on` policy names.
 # make pull:   dvc pull of the results and the run cache from the DVC remote (then make results reruns the rest).
 # make results: dvc repro: reruns what changed, restores the rest from the run cache (the whole pipeline if cold).
 # make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh);
@@ -28,7 +34,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 BASE ?= HEAD~1
 REV ?= HEAD
 
-.PHONY: setup repro test check seeds report gate bench lock pull results comment summary changed-models \
+.PHONY: setup repro test check seeds seeds-push report gate bench lock pull results comment summary changed-models \
 	replica-summary lint
 
 setup: $(STAMP)
@@ -49,7 +55,17 @@ check: setup
 	python -m fmnist.review.check --rev $(REV) $(if $(wildcard results.log),--log results.log)
 
 seeds: setup
-	$(if $(MODELS),dvc repro --glob $(foreach m,$(MODELS),'seeds/dvc.yaml:replica@$(m)-*'),python -m fmnist.review.seeds)
+ifdef JOBS
+	python -m fmnist.review.seed_queue --jobs $(JOBS)
+endif
+ifdef MODELS
+	dvc repro --glob $(foreach m,$(MODELS),'seeds/dvc.yaml:replica@$(m)-*')
+else
+	if [ -n "$$(dvc remote list)" ]; then dvc repro --pull seeds/dvc.yaml; else dvc repro seeds/dvc.yaml; fi
+endif
+
+seeds-push: setup
+	dvc push --run-cache
 
 report: setup
 	python -m fmnist.review.report --base $(BASE) $(if $(FIGURES_URL),--figures-url $(FIGURES_URL)) $(if $(WORKTREE),--worktree)

@@ -103,6 +103,9 @@ class SeedStudy(Schema):
     # the batch order and dropout at once, as the global seed does (docs/seed-study.md)
     seeds: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2), AfterValidator(_distinct),
                      Expected("a list of at least 2 different integers >= 0")]
+    # the models studied, each with its own train_* params
+    models: Annotated[list[Literal[paths.MODEL_NAMES]], Field(min_length=1), AfterValidator(_distinct),
+                      Expected(f"a list of different models among {', '.join(paths.MODEL_NAMES)}")]
 
 
 VerdictWord = Literal["unchanged", "better", "worse", "equivalent", "inconclusive", "single run", "new model",

@@ -3,59 +3,14 @@
 Flattens the images to 784 features, scales them (the same transform for train, validation and test, with
 statistics from the training split only), splits development 8:2 into train and validation, stratified and
 seeded. Labels stay integer class ids; the training stage one-hot encodes them only for a loss that needs it.
-Also draws the first 25 development and test images (assignment 2.1).
+Also draws the first 25 development and test images (assignment 2.1). The arrays come from
+fmnist.dataset (which the seed study's replicas share); this stage writes them.
 """
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from fmnist import params, paths, plots
-from fmnist.errors import UserError
+from fmnist import dataset, params, paths, plots
 from fmnist.stage import run_stage
 from fmnist.files import atomic_path, remove_stale_tmp, write_json
-from fmnist.idx import read_images_and_labels
-
-
-def read_split(split: str):
-    """A split's images and labels, held to the dataset's contract: 28x28 images (and labels 0 to 9, which
-    read_images_and_labels checks). A well-formed IDX file of other images would otherwise train every model
-    on them."""
-    images_path, labels_path = (paths.RAW_DIR / paths.RAW_FILES[split, kind] for kind in ("images", "labels"))
-    for path in (images_path, labels_path):
-        if not path.exists():
-            raise UserError(f"{path}: not found; run the download stage first (dvc repro)")
-    images, labels = read_images_and_labels(images_path, labels_path)
-    if images.shape[1:] != paths.IMAGE_SHAPE:
-        raise UserError(f"{images_path}: images of {'x'.join(map(str, images.shape[1:]))} pixels; expected "
-                        f"{'x'.join(map(str, paths.IMAGE_SHAPE))}, as in Fashion-MNIST")
-    return images, labels
-
-
-def check_splittable(labels) -> None:
-    """The stratified split puts each class in both train and validation: it needs 2 images of each."""
-    counts = np.bincount(labels, minlength=len(paths.CLASS_NAMES))
-    for label, count in enumerate(counts):
-        if count == 1:
-            raise UserError(f"{paths.RAW_DIR / paths.RAW_FILES['dev', 'labels']}: class {label} "
-                            f"({paths.CLASS_NAMES[label]}) has 1 image; expected at least 2 of each class, "
-                            "one for train and one for validation")
-
-
-def pixel_statistics(images: np.ndarray) -> tuple[float, float]:
-    """Exact mean and standard deviation of uint8 pixels, from a 256-bin histogram: no float copy needed."""
-    counts = np.bincount(images.ravel(), minlength=256).astype(np.float64)
-    values = np.arange(256, dtype=np.float64)
-    # Elementwise products summed by numpy, not a BLAS dot product, whose order of summation depends on the CPU.
-    mean = np.sum(counts * values) / counts.sum()
-    std = np.sqrt(np.sum(counts * (values - mean) ** 2) / counts.sum())
-    return float(mean), float(std)
-
-
-def scale(images: np.ndarray, offset: float, divisor: float) -> np.ndarray:
-    """(pixels - offset) / divisor, flattened, in float32, computed in place."""
-    x = images.reshape(len(images), -1).astype(np.float32)
-    x -= np.float32(offset)
-    x /= np.float32(divisor)
-    return x
 
 
 def class_counts(labels) -> dict:
@@ -66,27 +21,12 @@ def class_counts(labels) -> dict:
 def main():
     seed = params.load_seed()
     p = params.load("preprocess")
-    dev_images, dev_labels = read_split("dev")
-    test_images, test_labels = read_split("test")
-    check_splittable(dev_labels)
-    print(f"x_dev {dev_images.shape}, y_dev {dev_labels.shape}, x_test {test_images.shape}, y_test {test_labels.shape}")
-
-    try:
-        train_idx, val_idx = train_test_split(np.arange(len(dev_labels)), test_size=p.val_fraction,
-                                              stratify=dev_labels, random_state=seed)
-    except ValueError as error:  # e.g. a validation split smaller than the number of classes
-        raise UserError(f"{paths.RAW_DIR / paths.RAW_FILES['dev', 'labels']}: cannot split: {error}") from None
-
-    if p.scaling == "unit":
-        offset, divisor = 0.0, 255.0
-    else:
-        offset, divisor = pixel_statistics(dev_images[train_idx])
-    arrays = {
-        "train": (scale(dev_images[train_idx], offset, divisor), dev_labels[train_idx]),
-        "val": (scale(dev_images[val_idx], offset, divisor), dev_labels[val_idx]),
-        "test": (scale(test_images, offset, divisor), test_labels),
-    }
-    print(f"flattened: x_dev ({len(dev_images)}, {arrays['test'][0].shape[1]}), x_test {arrays['test'][0].shape}")
+    raw = dataset.read_raw()
+    print(f"x_dev {raw.dev_images.shape}, y_dev {raw.dev_labels.shape}, "
+          f"x_test {raw.test_images.shape}, y_test {raw.test_labels.shape}")
+    prepared = dataset.split_and_scale(raw, p, seed)
+    arrays = prepared.arrays
+    print(f"flattened: x_dev ({len(raw.dev_images)}, {arrays['test'][0].shape[1]}), x_test {arrays['test'][0].shape}")
 
     paths.PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(paths.PROCESSED_DIR)
@@ -98,10 +38,11 @@ def main():
 
     write_json(paths.METRICS_DIR / "preprocess.json", {
         "sizes": {split: len(y) for split, (_, y) in arrays.items()},
-        "scaling": {"method": p.scaling, "offset": offset, "divisor": divisor},
+        "scaling": {"method": p.scaling, "offset": prepared.offset, "divisor": prepared.divisor},
         "class_counts": {split: class_counts(y) for split, (_, y) in arrays.items()},
     })
-    for name, images, labels in (("development", dev_images, dev_labels), ("test", test_images, test_labels)):
+    for name, images, labels in (("development", raw.dev_images, raw.dev_labels),
+                                 ("test", raw.test_images, raw.test_labels)):
         plots.image_grid(images[:25], [paths.CLASS_NAMES[label] for label in labels[:25]],
                          f"First 25 images of the {name} set", paths.PLOTS_DIR / "samples" / f"{name}.png")
 

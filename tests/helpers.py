@@ -135,7 +135,8 @@ def make_repo_copy(dest: Path, data_dir: Path, md5s: dict, git=True) -> Path:
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
-    for results in ("dvc.lock", "metrics", "plots"):  # the copy builds its own
+    # the copy builds its own results
+    for results in ("dvc.lock", "metrics", "plots", "seeds/dvc.lock", "seeds/replicas", "seeds/records.json"):
         path = dest / results
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
     edit_params(dest, download={"md5": md5s, "base_urls": [], "retries": 1},

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from fmnist import paths
+from fmnist import dataset, paths
 from helpers import ROOT, edit_params, tiny_arrays, write_tiny_dataset
 from stages import preprocess
 
@@ -68,5 +68,5 @@ def test_standard_scaling_uses_train_statistics_only(workdir):
 
 def test_pixel_statistics_are_exact():
     images = np.random.default_rng(0).integers(0, 256, size=(30, 28, 28), dtype=np.uint8)
-    mean, std = preprocess.pixel_statistics(images)
+    mean, std = dataset.pixel_statistics(images)
     assert np.isclose(mean, images.mean(dtype=np.float64)) and np.isclose(std, images.std(dtype=np.float64))

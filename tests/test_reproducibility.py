@@ -111,8 +111,8 @@ def test_fingerprint_reads_the_cpu_from_cpuinfo():
 def test_seed_study_summary_from_fake_runs():
     runs = {"mlp": [dict(HEADLINE, seed=s, test_accuracy=acc) for s, acc in ((0, 0.89), (1, 0.90), (2, 0.91))],
             "bn": [dict(HEADLINE, seed=s) for s in (0, 1)]}
-    summary = summarize_runs(runs, split_seed=0)
-    assert summary["seeds"] == [0, 1, 2] and summary["split_seed"] == 0
+    summary = summarize_runs(runs)
+    assert summary["seeds"] == [0, 1, 2]
     mlp = summary["models"]["mlp"]
     assert mlp["seeds"] == [0, 1, 2] and mlp["runs"] == runs["mlp"]
     assert mlp["test_accuracy"]["mean"] == pytest.approx(0.90) and mlp["test_accuracy"]["sd"] == pytest.approx(0.01)
@@ -122,9 +122,9 @@ def test_seed_study_summary_from_fake_runs():
 
 def test_seed_study_summary_refuses_duplicate_seeds_and_missing_metrics():
     with pytest.raises(ValueError, match="twice"):
-        summarize_runs({"mlp": [dict(HEADLINE, seed=0), dict(HEADLINE, seed=0)]}, 0)
+        summarize_runs({"mlp": [dict(HEADLINE, seed=0), dict(HEADLINE, seed=0)]})
     with pytest.raises(ValueError, match="lack"):
-        summarize_runs({"mlp": [dict(HEADLINE, seed=0), {"seed": 1}]}, 0)
+        summarize_runs({"mlp": [dict(HEADLINE, seed=0), {"seed": 1}]})
 
 
 def lock(model_md5="aaa", lr=0.003, data_md5="d1", weights_md5="w1"):

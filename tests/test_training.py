@@ -12,7 +12,7 @@ from helpers import ROOT, edit_params, env_for, write_tiny_dataset
 
 TRAINING = "fmnist/training.py"
 # Everything that trains a model, and so must go through training.train.
-TRAINERS = ("stages/train.py", "fmnist/review/seeds.py", "fmnist/speed/bench.py", "fmnist/speed/op_profile.py")
+TRAINERS = ("stages/train.py", "fmnist/review/replica.py", "fmnist/speed/bench.py", "fmnist/speed/op_profile.py")
 PRIVATE_STEPS = ("_fit", "_compile", "_final_metrics")
 
 

@@ -3,7 +3,10 @@ the committed results? They read what the pipeline wrote (and what git holds of 
 pipeline never imports them.
 
 - check.py, reproducibility.py   `make check`: this run against the results committed at a revision
-- seeds.py                       `make seeds`: each model's spread over training seeds (metrics/seeds.json)
+- replica.py                     one replica of the seed study (seeds/dvc.yaml): a model retrained with one seed
+- seeds.py                       the seed study's summary: each model's spread over seeds (metrics/seeds.json)
+- study.py                       the seed study's files: where each replica's record lives, its predictions
+- seed_queue.py                  `make seeds JOBS=N`: the replicas side by side in DVC's experiment queue
 - stats.py                       the statistics behind every verdict and band (pure functions)
 - revisions.py                   files as committed at a git revision
 - report.py, pr_comment.py       `make report` and `make comment`: the pull-request page and its comment

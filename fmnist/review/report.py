@@ -121,8 +121,11 @@ def spread(study: dict | None, model: str, metric: str) -> str:
 
 def noise_table(study: dict) -> str:
     """How far each model's results move with the training seed, and the band `make check` allows."""
+    # A study made before the replicas (with a split_seed) retrained on one split; a replica's seed draws its split too.
+    varies = (" on the same split" if "split_seed" in study
+              else ", each drawing its own train/validation split, initial weights, batch order and dropout")
     lines = [f"Seed study (`make seeds`, metrics/seeds.json): every model retrained with seeds "
-             f"{', '.join(map(str, study['seeds']))} on the same split: mean ± sd, and the range. `make check` lets a "
+             f"{', '.join(map(str, study['seeds']))}{varies}: mean ± sd, and the range. `make check` lets a "
              f"run on another machine differ from the committed one by up to ± the band (the "
              f"{100 * stats.BAND_CONFIDENCE:.0f} % prediction interval of the difference of two runs).", "",
              "| model | runs | val acc | test acc | test acc range | test loss | check band, test acc "
@@ -137,6 +140,15 @@ def noise_table(study: dict) -> str:
                      f"| {spread(study, model, 'test_loss')} "
                      f"| ± {100 * stats.difference_band(acc['sd'], acc['n']):.2f} pt "
                      f"| ± {stats.difference_band(loss['sd'], loss['n']):.4f} |")
+    mixed = [model for model in paths.MODEL_NAMES if len(study["models"].get(model, {}).get("machines", [])) > 1]
+    if mixed:  # replicas restored from DVC's run cache can come from other machines, which it does not record
+        lines += ["", "Made on more than one kind of machine (CPU, vector ISA, threads or library versions: a "
+                  "machine's kind moves results as a seed does): " + "; ".join(
+                      f"{TITLES[model]}: " + ", ".join(f"seeds {', '.join(map(str, kind['seeds']))} on "
+                                                       f"{kind['fingerprint']['cpu']} "
+                                                     f"({kind['fingerprint']['vector_isa']})"
+                                                       for kind in study["models"][model]["machines"])
+                      for model in mixed) + "."]
     return "\n".join(lines)
 
 

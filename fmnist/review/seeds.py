@@ -1,30 +1,29 @@
-"""`make seeds`: how far each model's results move by chance, measured by retraining with other seeds.
+"""The seed study's summary: `python -m fmnist.review.seeds`, the stage `aggregate` of seeds/dvc.yaml (`make
+seeds` runs it after the replicas; docs/seed-study.md).
 
-    python -m fmnist.review.seeds [--seeds 0 1 2 3 4 5 6 7] [--models mlp lenet dropout bn]
-
-Every model is trained once per training seed on the pipeline's own split (data/processed, drawn with
-params.yaml's `seed`), with params.yaml's settings and thread count, and scored as the pipeline scores it; the
-run whose seed is params.yaml's reproduces the pipeline's own results. Each model trains in a process of its
-own, with the kernels and threads its params choose, as its stage does. Writes metrics/seeds.json: per model,
-each run's headline metrics and, per metric, mean, sd, min, max and n, and the machine's fingerprint. `make
-check` and `make report` take their noise bands from it. Runs outside `dvc repro` (about 3 minutes per seed on
-2 cores).
+Reads the record of every replica (seeds/replicas/MODEL/SEED.json, written by fmnist.review.replica, kept in
+DVC's cache) for the models and seeds of params.yaml's `seed_study` and writes, for git:
+  metrics/seeds.json   per model, each seed's headline metrics and, per metric, mean, sd, min, max and n, and the
+                       machines its replicas were made on. `make check` and `make report` take their noise bands
+                       from it.
+  seeds/records.json   every replica's record as it wrote it (metrics, 10,000 predictions, machine), per model
+                       in seed order: what a paired comparison of two revisions' replicas needs, without DVC.
+Trains nothing.
 """
-import argparse
+import json
 
-
-from fmnist import data, evaluation, machine, params, paths, use_onednn
-from fmnist.review import stats
+from fmnist import machine, params
 from fmnist.errors import UserError
-from fmnist.stage import run_stage
-from fmnist.processes import in_own_process
 from fmnist.files import write_json
-from fmnist.review.reproducibility import HEADLINE_METRICS  # (the metrics make check compares)
+from fmnist.review import stats, study
+from fmnist.review.reproducibility import HEADLINE_METRICS  # the metrics make check compares
+from fmnist.stage import run_stage
 
-OUT = paths.METRICS_DIR / "seeds.json"
+# What a replica's seed draws (fmnist/review/replica.py): every random source of the pipeline at once.
+SEED_DRAWS = ["train/validation split", "initial weights", "batch order", "dropout"]
 
 
-def summarize_runs(runs_by_model: dict, split_seed: int) -> dict:
+def summarize_runs(runs_by_model: dict) -> dict:
     """metrics/seeds.json from {model: [{"seed": s, <metric>: value, ...}, ...]}: pure, no training."""
     models = {}
     for name, runs in runs_by_model.items():
@@ -37,47 +36,47 @@ def summarize_runs(runs_by_model: dict, split_seed: int) -> dict:
         models[name] = {"seeds": seeds, "runs": runs,
                         **{metric: stats.summarize([run[metric] for run in runs]) for metric in HEADLINE_METRICS}}
     all_seeds = sorted({seed for model in models.values() for seed in model["seeds"]})
-    return {"split_seed": split_seed, "seeds": all_seeds, "models": models}
+    return {"seeds": all_seeds, "seed_draws": SEED_DRAWS, "models": models}
 
 
-def train_with_seeds(name: str, seeds: list[int], inference_batch: int) -> dict:
-    """Model `name` trained once per training seed, in this process, and scored as the train and evaluate
-    stages score it; with the machine's fingerprint. Call it in a fresh process (it loads TensorFlow with the
-    kernels the model's params choose)."""
-    p = params.load(f"train_{name}")
-    use_onednn(p.onednn)
-    from fmnist import training
-    from fmnist.predict import predict
+def machines(records: list[dict]) -> list[dict]:
+    """The kinds of machine the records were made on (fmnist.machine.identity), each with its seeds, in the
+    order they first appear."""
+    kinds = []
+    for record in records:
+        same = [k for k in kinds if machine.identity(k["fingerprint"]) == machine.identity(record["machine"])]
+        if same:
+            same[0]["seeds"].append(record["seed"])
+        else:
+            kinds.append({"fingerprint": record["machine"], "seeds": [record["seed"]]})
+    return kinds
 
-    training.use_threads(p.threads)  # before TensorFlow's first op
-    train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
-    test = data.load("test")
-    runs = []
-    for seed in seeds:
-        result = training.train(name, p, seed, train, val)
-        scores = evaluation.test_scores(predict(result.model, test[0], inference_batch), test[1])
-        runs.append({"seed": seed, **result.final, "test_accuracy": scores["accuracy"], "test_loss": scores["loss"]})
-        print(f"seed {seed} {name}: test accuracy {scores['accuracy']:.4f}, test loss {scores['loss']:.4f}",
-              flush=True)
-    return {"runs": runs, "machine": machine.fingerprint(p.threads)}
+
+def read_record(model: str, seed: int) -> dict:
+    path = study.replica_file(model, seed)
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: not found; run the replicas first (dvc repro seeds/dvc.yaml)") from None
+    if (record.get("model"), record.get("seed")) != (model, seed):
+        raise UserError(f"{path}: holds model {record.get('model')!r}, seed {record.get('seed')!r}")
+    return record
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(8)), help="training seeds (>= 2 of them)")
-    parser.add_argument("--models", nargs="+", default=list(paths.MODEL_NAMES), choices=paths.MODEL_NAMES)
-    args = parser.parse_args()
-    if len(set(args.seeds)) < 2:
-        raise UserError(f"--seeds: a spread needs at least 2 different seeds, got {args.seeds}")
-    split_seed, inference_batch = params.load_seed(), params.load("evaluate").batch_size
-    for name in args.models:  # every params error before the first model trains
-        params.load(f"train_{name}")
-    trained = {name: in_own_process(train_with_seeds, name, args.seeds, inference_batch) for name in args.models}
-    summary = summarize_runs({name: result["runs"] for name, result in trained.items()}, split_seed)
-    for name, result in trained.items():
-        summary["models"][name]["machine"] = result["machine"]  # the kernels and threads it ran with
-    write_json(OUT, summary)
-    print(f"wrote {OUT}")
+    p = params.load("seed_study")
+    records = {name: [read_record(name, seed) for seed in p.seeds] for name in p.models}
+    summary = summarize_runs({name: [{"seed": r["seed"], **{m: r[m] for m in HEADLINE_METRICS}} for r in model_records]
+                              for name, model_records in records.items()})
+    for name, model_records in records.items():
+        kinds = machines(model_records)
+        # `machine`: where every replica of the model was made, or None when they come from several kinds of
+        # machine (DVC's run cache restores a replica whatever CPU made it): `machines` says which made which.
+        summary["models"][name]["machine"] = kinds[0]["fingerprint"] if len(kinds) == 1 else None
+        summary["models"][name]["machines"] = kinds
+    write_json(study.OUT, summary)
+    write_json(study.RECORDS, records)
+    print(f"wrote {study.OUT}: {len(p.models)} models x {len(p.seeds)} seeds")
 
 
 if __name__ == "__main__":
