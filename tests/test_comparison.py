@@ -34,8 +34,8 @@ def side(accuracy: float, replica_accuracies: dict[int, float], params: dict, cp
         "plots/mlp/confusion.csv": confusion([i < n_right for i in range(N_IMAGES)]),
         "dvc.lock": lock(params, seeds=replica_accuracies),
     }
-    for seed, acc in replica_accuracies.items():
-        files[f"seeds/mlp/{seed}.json"] = json.dumps({"seed": seed, "test_accuracy": acc, "machine": {"cpu": cpu}})
+    files["seeds/records.json"] = json.dumps({"mlp": [
+        {"seed": seed, "test_accuracy": acc, "machine": {"cpu": cpu}} for seed, acc in replica_accuracies.items()]})
     return files
 
 

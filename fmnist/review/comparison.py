@@ -19,7 +19,7 @@ from fmnist import paths
 from fmnist.results import parse_predictions
 from fmnist.review import stats
 
-REPLICAS_DIR = "seeds"  # seeds/<model>/<seed>.json: one seed replica each (fmnist.review.replica)
+RECORDS_FILE = "seeds/records.json"  # every seed replica's record, per model (fmnist.review.seeds)
 LOCK_FILES = ("dvc.lock", "seeds/dvc.lock")
 PAIRED_COMMAND = "make seeds"
 
@@ -33,19 +33,10 @@ def train_stage(model: str) -> str:
     return f"train@{model}"
 
 
-def replica_paths(files: Mapping[str, str], model: str) -> dict[int, str]:
-    """{seed: path} of a model's replica files among `files`."""
-    prefix = f"{REPLICAS_DIR}/{model}/"
-    found = {}
-    for name in files:
-        stem = name[len(prefix):].removesuffix(".json")
-        if name.startswith(prefix) and name.endswith(".json") and stem.isdigit():
-            found[int(stem)] = name
-    return found
-
-
-def replica(text: str) -> dict:
-    return json.loads(text)
+def replica_records(files: Mapping[str, str], model: str) -> dict[int, dict]:
+    """{seed: record} of a model's seed replicas among `files` (seeds/records.json)."""
+    text = files.get(RECORDS_FILE)
+    return {record["seed"]: record for record in json.loads(text).get(model, [])} if text else {}
 
 
 def without_machine(record: dict) -> dict:
@@ -56,8 +47,8 @@ def without_machine(record: dict) -> dict:
 def result_texts(files: Mapping[str, str], model: str) -> dict[str, str]:
     """The texts that carry a model's results, fingerprints aside: what `unchanged` compares."""
     texts = {name: files[name] for name in single_run_files(model) if name in files}
-    for name in replica_paths(files, model).values():
-        texts[name] = json.dumps(without_machine(replica(files[name])), sort_keys=True)
+    for seed, record in replica_records(files, model).items():
+        texts[f"replica {seed}"] = json.dumps(without_machine(record), sort_keys=True)
     return texts
 
 
@@ -164,9 +155,8 @@ def _accuracy(files: Mapping[str, str], model: str) -> float | None:
 
 
 def _machines(files: Mapping[str, str], model: str, seeds) -> set:
-    paths_ = replica_paths(files, model)
-    return {json.dumps(replica(files[paths_[s]]).get("machine", {}).get("cpu"), sort_keys=True)
-            for s in seeds if s in paths_}
+    records = replica_records(files, model)
+    return {json.dumps((records[s].get("machine") or {}).get("cpu"), sort_keys=True) for s in seeds if s in records}
 
 
 def single_run(model: str, base: Mapping[str, str], head: Mapping[str, str], seed_study: dict | None) -> dict:
@@ -216,14 +206,13 @@ def compare(base: Mapping[str, str], head: Mapping[str, str], fresh: tuple[set, 
             row.why = "inputs identical" if not changes else f"a change that moved no number ({'; '.join(changes)})"
         else:
             row.why = "; ".join(changes) or "only the machine"
-            seeds = sorted(s for s in replica_paths(base, model).keys() & replica_paths(head, model).keys()
+            seeds = sorted(s for s in replica_records(base, model).keys() & replica_records(head, model).keys()
                            if f"replica@{model}-{s}" in fresh[0] and f"replica@{model}-{s}" in fresh[1])
             row.machines_differ = len(_machines(base, model, seeds) | _machines(head, model, seeds)) > 1
             if len(seeds) >= 2:
                 row.seeds = seeds
-                paired_pairs[model] = tuple(
-                    [replica(side[replica_paths(side, model)[s]])["test_accuracy"] for s in seeds]
-                    for side in (base, head))
+                paired_pairs[model] = tuple([replica_records(side, model)[s]["test_accuracy"] for s in seeds]
+                                            for side in (base, head))
             else:
                 row.verdict = "single run"
                 row.single = single_run(model, base, head, seed_study)
