@@ -14,7 +14,7 @@
 #              FIGURES_URL=https://github.com/OWNER/REPO/raw links the committed figures for a PR comment.
 # make gate:   exit 1 when a verdict of report.json is one the base's `review.fail_on` policy names.
 # make pull:   dvc pull of the results and the run cache from the DVC remote (then make results reruns the rest).
-# make results: dvc repro: reruns what changed, restores the rest from the run cache (the whole pipeline if cold).
+# make results: dvc checkout from the DVC cache, then dvc repro: reruns only what changed (everything if cold).
 # make comment PR=<number>: post report.md on that pull request, updating its earlier comment (needs gh);
 #              FAILED_STEP=<step> says an earlier step failed. make summary: the same text to $GITHUB_STEP_SUMMARY.
 # make changed-models BASE=<rev>: the models whose seed replicas a pull request changed, as a JSON list.
@@ -76,8 +76,11 @@ gate: setup
 pull: setup
 	dvc pull --run-cache --allow-missing
 
+# A stage with uncached outputs (metrics, plots) gets no run-cache entry, so its cached outputs (data, models) are
+# checked out of the DVC cache first (from `make pull` or the Actions cache): then `dvc repro` skips every stage
+# whose inputs did not change instead of retraining it. results.log tells make check what was rerun.
 results: setup
-	dvc repro > results.log 2>&1; status=$$?; cat results.log; exit $$status
+	{ dvc checkout --allow-missing && dvc repro; } > results.log 2>&1; status=$$?; cat results.log; exit $$status
 
 # comment and summary need no set-up (the standard library only): a run whose make setup failed still says so.
 comment:

@@ -114,10 +114,11 @@ def test_a_tampered_metric_fails_naming_the_model(repo):
 def test_another_vector_isa_is_judged_against_the_seed_noise(repo, data):
     """oneDNN capped at SSE4.1 stands for another kind of CPU (every x86-64 CPU today has wider vectors): no
     byte comparison, but a band from a seed study."""
-    edit_params(repo, seed_study={"seeds": [0, 1, 2]})
+    # the smallest study that gives LeNet-5 a band (the model "another machine" retrains), and the MLP's seed 0
+    edit_params(repo, seed_study={"seeds": [0, 1], "models": ["mlp", "lenet"]})
     run(["dvc", "repro", "seeds/dvc.yaml"], cwd=repo, data_dir=data)
     study = json.loads((repo / "metrics/seeds.json").read_text())
-    assert [study["models"][m]["test_accuracy"]["n"] for m in ("mlp", "lenet", "dropout", "bn")] == [3, 3, 3, 3]
+    assert {m: study["models"][m]["test_accuracy"]["n"] for m in study["models"]} == {"mlp": 2, "lenet": 2}
     assert (study["models"]["mlp"]["runs"][0]["test_accuracy"]
             == json.loads((repo / "metrics/mlp/test.json").read_text())["accuracy"])
     run(["git", "add", "params.yaml", "metrics/seeds.json", "seeds"], cwd=repo)

@@ -1,14 +1,13 @@
 """One way to train: `fmnist.training.train` is the only caller of Keras's fit, every trainer calls it, and the
 bench's training gives the train stage's weights to the byte."""
 import ast
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, edit_params, env_for, write_tiny_dataset
+from helpers import ROOT, env_for
 
 TRAINING = "fmnist/training.py"
 # Everything that trains a model, and so must go through training.train.
@@ -54,25 +53,18 @@ def run_python(workdir: Path, *args) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("work")
-    shutil.copy(ROOT / "params.yaml", workdir / "params.yaml")
-    edit_params(workdir, **{f"train_{m}": {"epochs": 2, "batch_size": 32} for m in ("mlp", "bn")})
-    write_tiny_dataset(workdir / "data" / "raw")
-    run_python(workdir, "-m", "stages.preprocess")
-    return workdir
-
-
 DIGEST_OF_SAVED = ("import sys; import keras; from fmnist.training import weights_digest; "
                    "print(weights_digest(keras.saving.load_model(sys.argv[1])))")
-DIGEST_OF_BENCH = ("import sys; from fmnist.speed.bench import measure_model; "
-                   "print(measure_model(sys.argv[1], 2, 1.0, None)['weights_sha256'])")
+DIGEST_OF_BENCH = ("import sys; from fmnist.params import load; from fmnist.speed.bench import measure_model; "
+                   "epochs = load(f'train_{sys.argv[1]}').epochs; "
+                   "print(measure_model(sys.argv[1], epochs, 1.0, None)['weights_sha256'])")
 
 
 @pytest.mark.parametrize("model", ["mlp", "bn"])
-def test_the_bench_trains_the_stages_weights_to_the_byte(workdir, model):
-    run_python(workdir, "-m", "stages.train", model)
-    saved = run_python(workdir, "-c", DIGEST_OF_SAVED, f"models/{model}.keras").split()[-1]
-    benched = run_python(workdir, "-c", DIGEST_OF_BENCH, model).split()[-1]
+def test_the_bench_trains_the_stages_weights_to_the_byte(repo_run, model):
+    """The tiny pipeline's train stage saved models/<model>.keras; the bench trains the same model, with the same
+    params, seed and threads, in the same repository."""
+    repo, _ = repo_run
+    saved = run_python(repo, "-c", DIGEST_OF_SAVED, f"models/{model}.keras").split()[-1]
+    benched = run_python(repo, "-c", DIGEST_OF_BENCH, model).split()[-1]
     assert len(saved) == 64 and benched == saved

@@ -162,9 +162,10 @@ def table(rows: list[dict]) -> str:
 
 
 def stage_runs(log: str) -> tuple[list[str], list[str]]:
-    """(stages rerun, stages restored from the run cache) in what `dvc repro` printed."""
+    """(stages rerun, stages restored from a cache) in what `make results` printed."""
     rerun = re.findall(r"^Running stage '([^']+)'", log, flags=re.M)
-    restored = re.findall(r"^Stage '([^']+)' is cached - skipping run", log, flags=re.M)
+    # checked out of the DVC cache before `dvc repro` found them up to date, or restored from the run cache
+    restored = re.findall(r"^Stage '([^']+)' (?:is cached - skipping run|didn't change, skipping)", log, flags=re.M)
     return rerun, restored
 
 
