@@ -344,3 +344,46 @@ def test_one_check_fails_a_correct_commit_at_most_one_time_in_a_hundred():
 def test_with_eight_seeds_a_one_point_move_of_the_mlp_test_accuracy_fails():
     alpha = stats.check_alphas(CHECK_METRICS, n_models=4)["test_accuracy"]
     assert stats.check_band(0.0014, 8, alpha) < 0.01  # the MLP's measured sd: 0.14 points
+
+
+# ---- The same, on the committed seed study: the measured replicas and runs ----
+
+def measured_correct(model: str) -> np.ndarray:
+    """(replicas x test images): which test images each committed replica of `model` got right."""
+    import json
+
+    from fmnist import paths
+    from fmnist.results import parse_predictions
+    from fmnist.review import study
+    from helpers import ROOT
+
+    actual, _ = parse_predictions((ROOT / f"plots/{model}/confusion.csv").read_text())
+    labels = np.array([paths.CLASS_NAMES.index(name) for name in actual])
+    records = json.loads((ROOT / study.RECORDS).read_text())[model]
+    return np.array([np.array(study.decode_predictions(r["predictions"])) == labels for r in records])
+
+
+@pytest.mark.parametrize("model", ["mlp", "bn"])
+@pytest.mark.parametrize("shift", [0.0, 0.005])
+def test_the_interval_covers_a_known_shift_of_the_measured_replicas(model, shift):
+    """The committed replicas of one model, resampled (4 seeds a side, drawn without replacement from its 8, and
+    the test images) with `shift` added to the head: the 95 % interval covers it 95 ± 2 % of the time."""
+    correct = measured_correct(model)
+    coverage = stats.simulate_coverage(correct, shift, n_seeds=correct.shape[0] // 2, n_studies=1000, alpha=0.05,
+                                       rng=np.random.default_rng(11))
+    assert not coverage.with_replacement
+    assert 0.93 <= coverage.fraction <= 0.97
+
+
+def test_one_check_on_the_committed_seed_study_fails_a_correct_commit_under_one_time_in_a_hundred():
+    import json
+
+    from fmnist.review.reproducibility import HEADLINE_METRICS
+    from helpers import ROOT
+
+    study = json.loads((ROOT / "metrics/seeds.json").read_text())["models"]
+    runs = {m: np.array([[run[k] for k in HEADLINE_METRICS] for run in study[m]["runs"]]) for m in study}
+    alphas = stats.check_alphas(HEADLINE_METRICS, n_models=len(runs))
+    rate = stats.check_false_alarm_rate(runs, alphas, HEADLINE_METRICS, studies=20_000,
+                                        rng=np.random.default_rng(5))
+    assert rate <= 0.01 + 3 * (0.01 * 0.99 / 20_000) ** 0.5

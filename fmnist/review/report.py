@@ -355,15 +355,17 @@ def verdict_table(rows: list[comparison.ModelComparison]) -> str:
 
 
 def verdict_rule(margin: float, k: int) -> str:
+    family = (f"a paired t interval, Bonferroni-wide over the {k} model(s) so compared (each at "
+              f"{100 * (1 - stats.adjusted_alpha(stats.FAMILY_ALPHA, k)):.2f} %, "
+              f"{100 * (1 - stats.FAMILY_ALPHA):.0f} % for the family)" if k else "a paired t interval")
     return (
-        "Seed replicas (`make seeds`) give each side's mean test accuracy over the same seeds; the difference has a "
-        f"paired t interval at {100 * (1 - stats.FAMILY_ALPHA):.0f} % for the {k} model(s) compared together "
-        f"(Bonferroni: each at {100 * (1 - stats.adjusted_alpha(stats.FAMILY_ALPHA, max(k, 1))):.2f} %). "
-        f"**better** / **worse**: the interval excludes 0 and is not inside ±{points(margin)} pt (`review.margin`). "
-        "**equivalent**: the whole interval lies inside the margin. **inconclusive**: neither. **unchanged**: the "
-        "results are the same bytes at both revisions. *detectable*: the smallest true difference these seeds find "
-        "80 % of the time. **single run**: no fresh replicas at both revisions; the one run at each side is judged "
-        "by the seed-noise band and McNemar's test on the test images (docs/review.md).")
+        f"Seed replicas (`make seeds`) at both sides give the mean difference of test accuracy over the same seeds, "
+        f"with {family}. **better** / **worse**: the interval excludes 0 and is not inside "
+        f"±{points(margin)} pt (the base's `review.margin`). **equivalent**: the whole interval lies inside the "
+        "margin. **inconclusive**: neither. **unchanged**: the same result bytes at both sides. *detectable*: the "
+        "smallest true difference these seeds find 80 % of the time. **single run**: no fresh replicas at both "
+        "sides; the one run at each side is judged by the seed-noise band and McNemar's test on the test images "
+        "(docs/review.md).")
 
 
 def moved_classes(per_class: dict) -> str:
