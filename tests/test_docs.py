@@ -61,8 +61,12 @@ def at(data, path: tuple):
 # ---- Figures quoted in prose: (page, file, path in the JSON, how the page writes it) ----
 
 def seed_band(model: str, metric: str = "test_accuracy") -> float:
+    """make check's band for a model's metric: its share of the check's 1 % false-alarm rate."""
+    from fmnist.review.reproducibility import HEADLINE_METRICS
+
     spread = read_json("metrics/seeds.json")["models"][model][metric]
-    return stats.difference_band(spread["sd"], spread["n"])
+    alpha = stats.check_alphas(HEADLINE_METRICS, n_models=len(paths.MODEL_NAMES))[metric]
+    return stats.check_band(spread["sd"], spread["n"], alpha)
 
 
 def flat(page: str) -> str:
