@@ -363,16 +363,21 @@ def measured_correct(model: str) -> np.ndarray:
     return np.array([np.array(study.decode_predictions(r["predictions"])) == labels for r in records])
 
 
-@pytest.mark.parametrize("model", ["mlp", "bn"])
 @pytest.mark.parametrize("shift", [0.0, 0.005])
-def test_the_interval_covers_a_known_shift_of_the_measured_replicas(model, shift):
-    """The committed replicas of one model, resampled (4 seeds a side, drawn without replacement from its 8, and
-    the test images) with `shift` added to the head: the 95 % interval covers it 95 ± 2 % of the time."""
-    correct = measured_correct(model)
-    coverage = stats.simulate_coverage(correct, shift, n_seeds=correct.shape[0] // 2, n_studies=1000, alpha=0.05,
-                                       rng=np.random.default_rng(11))
-    assert not coverage.with_replacement
-    assert 0.93 <= coverage.fraction <= 0.97
+def test_the_interval_covers_a_known_shift_of_the_measured_replicas(shift):
+    """The committed replicas, resampled with `shift` added to the head: 250 simulated studies per model (4 seeds
+    a side, drawn without replacement from its 8, and the test images resampled), 1,000 in all. The 95 %
+    interval covers the shift 95 ± 2 % of the time. (Per model the rate varies with its 8 measured values:
+    dropout's, with one low replica, is conservative; docs/review.md gives each.)"""
+    rng = np.random.default_rng(11)
+    covered = 0
+    for model in ("mlp", "lenet", "dropout", "bn"):
+        correct = measured_correct(model)
+        coverage = stats.simulate_coverage(correct, shift, n_seeds=correct.shape[0] // 2, n_studies=250,
+                                           alpha=0.05, rng=rng)
+        assert not coverage.with_replacement
+        covered += coverage.covered
+    assert 0.93 <= covered / 1000 <= 0.97
 
 
 def test_one_check_on_the_committed_seed_study_fails_a_correct_commit_under_one_time_in_a_hundred():
