@@ -8,7 +8,10 @@ from pathlib import Path
 
 from helpers import require
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Debian's chromium; on a Mac (the Mac CI job) Google Chrome, which runs headless with the same flags.
+MAC_CHROME = Path("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+CHROMIUM = (shutil.which("chromium") or shutil.which("chromium-browser")
+            or (str(MAC_CHROME) if MAC_CHROME.exists() else None))
 
 # Collects script errors and failed promises (vegaEmbed reports a bad spec or a missing library that way).
 ERROR_PROBE = """<script>

@@ -73,6 +73,11 @@ def require(present: bool, missing: str) -> None:
     pytest.skip(missing)
 
 
+# What only Linux has (CPU affinity with taskset, processes under /proc): tests of such mechanisms run on Linux,
+# where .ci/run and the Linux job run them, and say so on the Mac job (pytest -ra lists every skip and why).
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="Linux only: taskset and /proc do not exist here")
+
+
 def require_tools(*tools: str, install: str) -> None:
     """require() for command-line tools: `install` is the command that installs them."""
     absent = [tool for tool in tools if shutil.which(tool) is None]

@@ -6,7 +6,7 @@ import pytest
 
 from fmnist import params
 from fmnist.review import reproducibility as rep, stats
-from helpers import edit_params, run
+from helpers import edit_params, linux_only, run
 
 STAGES_WITH_FINGERPRINTS = ("backprop_check", "train_mlp", "train_lenet", "train_dropout", "train_bn", "evaluate")
 
@@ -42,6 +42,7 @@ def test_every_float_computing_stage_writes_its_fingerprint(repo):
         assert fp["threads"] == expected
 
 
+@linux_only
 def test_an_untouched_rerun_on_one_core_is_identical(repo, data):
     if shutil.which("taskset") is None:
         pytest.fail("taskset (util-linux) is needed to emulate a one-core machine")

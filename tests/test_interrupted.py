@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from helpers import FILES, VENV_BIN, dvc, edit_params, env_for, make_repo_copy, pipeline_stages, write_tiny_dataset
+from helpers import (FILES, VENV_BIN, dvc, edit_params, env_for, linux_only, make_repo_copy, pipeline_stages,
+                     write_tiny_dataset)
 from servers import http_server
 
 STAGES = {"download", "preprocess", "backprop_check", "train@mlp", "train@lenet", "train@dropout", "train@bn",
@@ -127,6 +128,7 @@ def completed(repo, data_dir):
     dvc("repro", cwd=repo, data_dir=data_dir)
 
 
+@linux_only
 def test_killed_mid_download(repo, dataset, reference):
     folder, md5s = dataset
     first = FILES["dev_images"]
@@ -165,6 +167,7 @@ def test_killed_mid_download(repo, dataset, reference):
     assert_same_results(repo, reference)
 
 
+@linux_only
 def test_killed_mid_training(repo, dataset, reference):
     folder, _ = dataset
     completed(repo, folder)
@@ -195,6 +198,7 @@ def complete_file(path) -> bool:
     return data.endswith(b"\n")
 
 
+@linux_only
 def test_killed_mid_evaluate(repo, dataset, reference):
     folder, _ = dataset
     completed(repo, folder)
