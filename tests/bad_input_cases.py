@@ -115,7 +115,7 @@ CASES = [
          "backprop_check, train_mlp, train_lenet, train_dropout, train_bn, evaluate, seed_study, review",
          put("params.yaml", b"- seed\n- 0\n")),
     Case("params-missing-dvc", "params.yaml", "missing", DOWNLOAD,
-         "ERROR: failed to reproduce 'download': Parameters 'download' are missing from 'params.yaml'."),
+         "ERROR: failed to parse 'vars' in 'seeds/dvc.yaml': 'params.yaml' does not exist"),
     Case("params-not-yaml", "params.yaml", "not YAML (DVC's message goes on with the line and column)", DOWNLOAD,
          "ERROR: unable to read: 'params.yaml', YAML file structure is corrupted: while parsing a flow node"),
     Case("params-python-tag", "params.yaml", "a !!python tag (nothing runs)", DOWNLOAD,
