@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from fmnist import paths
+from fmnist import machine, paths
 from fmnist.results import parse_predictions
 from fmnist.review import stats
 
@@ -155,8 +155,10 @@ def _accuracy(files: Mapping[str, str], model: str) -> float | None:
 
 
 def _machines(files: Mapping[str, str], model: str, seeds) -> set:
+    """The kinds of machine (what decides bytes: CPU, ISA caps, threads, versions) that made these replicas."""
     records = replica_records(files, model)
-    return {json.dumps((records[s].get("machine") or {}).get("cpu"), sort_keys=True) for s in seeds if s in records}
+    return {json.dumps(machine.identity(records[s].get("machine") or {}), sort_keys=True)
+            for s in seeds if s in records}
 
 
 def single_run(model: str, base: Mapping[str, str], head: Mapping[str, str], seed_study: dict | None) -> dict:

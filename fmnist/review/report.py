@@ -24,6 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from fmnist import machine, paths
 from fmnist.errors import UserError
 from fmnist.review import comparison, revisions, stats
+from fmnist.review.reproducibility import HEADLINE_METRICS
 from fmnist.review.revisions import Snapshot
 from fmnist.stage import run_stage
 from fmnist.files import replace_marked_block, write_json, write_text
@@ -126,10 +127,12 @@ def noise_table(study: dict) -> str:
               else ", each drawing its own train/validation split, initial weights, batch order and dropout")
     lines = [f"Seed study (`make seeds`, metrics/seeds.json): every model retrained with seeds "
              f"{', '.join(map(str, study['seeds']))}{varies}: mean ± sd, and the range. `make check` lets a "
-             f"run on another machine differ from the committed one by up to ± the band (the "
-             f"{100 * stats.BAND_CONFIDENCE:.0f} % prediction interval of the difference of two runs).", "",
+             f"run on another machine differ from the committed one by up to ± the band: a prediction interval of the "
+             f"difference of two runs, each metric's share of a {100 * stats.CHECK_FAMILY_ALPHA:.0f} % chance that "
+             "one check of a correct commit fails.", "",
              "| model | runs | val acc | test acc | test acc range | test loss | check band, test acc "
              "| check band, test loss |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    alphas = stats.check_alphas(HEADLINE_METRICS, n_models=len(paths.MODEL_NAMES))
     for model in paths.MODEL_NAMES:
         if model not in study["models"]:
             continue
@@ -138,8 +141,8 @@ def noise_table(study: dict) -> str:
         lines.append(f"| {TITLES[model]} | {acc['n']} | {spread(study, model, 'val_accuracy')} "
                      f"| {spread(study, model, 'test_accuracy')} | {100 * acc['min']:.2f}–{100 * acc['max']:.2f} % "
                      f"| {spread(study, model, 'test_loss')} "
-                     f"| ± {100 * stats.difference_band(acc['sd'], acc['n']):.2f} pt "
-                     f"| ± {stats.difference_band(loss['sd'], loss['n']):.4f} |")
+                     f"| ± {100 * stats.check_band(acc['sd'], acc['n'], alphas['test_accuracy']):.2f} pt "
+                     f"| ± {stats.check_band(loss['sd'], loss['n'], alphas['test_loss']):.4f} |")
     mixed = [model for model in paths.MODEL_NAMES if len(study["models"].get(model, {}).get("machines", [])) > 1]
     if mixed:  # replicas restored from DVC's run cache can come from other machines, which it does not record
         lines += ["", "Made on more than one kind of machine (CPU, vector ISA, threads or library versions: a "
