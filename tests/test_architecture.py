@@ -1,4 +1,5 @@
-"""The layout's one rule: tools use the pipeline, the pipeline uses neither tool package."""
+"""The layout's rule (docs/architecture.md): tools use the pipeline, the pipeline uses neither tool package, and
+neither tool package uses the other."""
 import ast
 from pathlib import Path
 
@@ -40,6 +41,14 @@ def test_no_pipeline_module_or_stage_imports_a_tool():
     assert ROOT / "fmnist" / "training.py" in files and ROOT / "stages" / "train.py" in files
     offenders = {p.relative_to(ROOT).as_posix(): tool_imports(p) for p in files if tool_imports(p)}
     assert offenders == {}
+
+
+def test_neither_tool_package_imports_the_other():
+    """docs/architecture.md: the reviewer's tools and the speed tools each use the pipeline, not each other."""
+    for package, other in (("review", "fmnist.speed"), ("speed", "fmnist.review")):
+        offenders = {p.name: m for p in (ROOT / "fmnist" / package).glob("*.py")
+                     for m in imported_modules(p.read_text()) if m.startswith(other)}
+        assert offenders == {}, f"fmnist/{package} imports {other}"
 
 
 def test_each_package_says_what_it_is_for():

@@ -7,7 +7,6 @@
   `python -m X` to a module, every `-S section.key=` to a key of params.yaml;
 - the import rule docs/architecture.md states holds in the code.
 """
-import ast
 import importlib.util
 import json
 import re
@@ -417,29 +416,6 @@ def test_params_set_on_the_command_line_exist():
 
 
 # ---- What the pages say about the code ----
-
-def imported_modules(path: Path) -> set:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return names
-
-
-def test_the_pipeline_imports_neither_tool_and_the_tools_not_each_other():
-    """docs/architecture.md: the reviewer's tools and the speed tools use the pipeline; the pipeline (fmnist/*.py
-    and stages/) uses neither, and neither tool package uses the other."""
-    rules = [([*ROOT.glob("fmnist/*.py"), *ROOT.glob("stages/*.py")], ("fmnist.review", "fmnist.speed")),
-             (list(ROOT.glob("fmnist/review/*.py")), ("fmnist.speed",)),
-             (list(ROOT.glob("fmnist/speed/*.py")), ("fmnist.review",))]
-    for files, forbidden in rules:
-        for path in files:
-            for module in imported_modules(path):
-                assert not module.startswith(forbidden), f"{path.relative_to(ROOT)} imports {module}"
-
 
 def test_the_seed_study_includes_the_pipelines_own_run():
     """docs/reproducibility.md: the seed study's run with params.yaml's seed is the pipeline's own result."""
