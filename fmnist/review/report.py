@@ -294,9 +294,10 @@ def commit_of(rev: str, what: str) -> str:
     return commit
 
 
-def fresh_replicas(files: dict[str, str], side: Snapshot) -> set[str]:
-    """The replica stages whose seeds/dvc.lock entries match this side's params and code."""
-    stages = comparison.lock_stages(files.get("seeds/dvc.lock"))
+def stale_at(files: dict[str, str], side: Snapshot, lock_file: str) -> tuple[dict, dict[str, str]]:
+    """(the stages of `lock_file`, {stage: why} for those whose entry does not match this side's params and code).
+    Each code file is read once."""
+    stages = comparison.lock_stages(files.get(lock_file))
     params = yaml.safe_load(files.get("params.yaml") or "{}") or {}
     md5s: dict[str, str | None] = {}
 
@@ -305,16 +306,18 @@ def fresh_replicas(files: dict[str, str], side: Snapshot) -> set[str]:
             md5s[path] = comparison.md5_of_text(side.read(path)) if path.endswith(".py") else None
         return md5s[path]
 
-    stale = comparison.stale_stages(stages, params, file_md5)
+    return stages, comparison.stale_stages(stages, params, file_md5)
+
+
+def fresh_replicas(files: dict[str, str], side: Snapshot) -> set[str]:
+    """The replica stages whose seeds/dvc.lock entries match this side's params and code."""
+    stages, stale = stale_at(files, side, "seeds/dvc.lock")
     return {name for name in stages if name.startswith("replica@") and name not in stale}
 
 
 def stale_pipeline(files: dict[str, str], side: Snapshot) -> dict[str, str]:
     """{stage: why} for the pipeline's stages (dvc.lock) whose committed results do not match this side."""
-    params = yaml.safe_load(files.get("params.yaml") or "{}") or {}
-    return comparison.stale_stages(comparison.lock_stages(files.get("dvc.lock")), params,
-                                   lambda path: comparison.md5_of_text(side.read(path)) if path.endswith(".py")
-                                   else None)
+    return stale_at(files, side, "dvc.lock")[1]
 
 
 # ---- Verdicts ----
