@@ -76,18 +76,31 @@ def read_inputs() -> tuple:
     return x_test, y_test, histories, trains
 
 
-def load_model(keras, name: str):
-    """Model `name`, loaded in Keras's safe mode and checked to take 784 pixels and give 10 probabilities."""
+LOAD_ERRORS = (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile)
+
+
+def check_model_file(name: str):
+    """Model `name`'s file, checked as far as it can be without Keras, so that main checks every model file
+    before TensorFlow loads: it exists, is a zip archive with a config.json, and names only Keras's classes."""
     model_path = paths.model_file(name)
     if not model_path.exists():
         raise UserError(f"{model_path}: not found; {TRAINED_FIRST}")
-    try:  # safe mode: a model file that carries code (a Lambda layer) is refused, not run
+    try:
         custom = non_keras_classes(model_path)
-        if custom:  # whoever gets the file (dvc get, a grader) must be able to load it with Keras alone
-            raise UserError(f"{model_path}: names classes that plain Keras lacks ({', '.join(custom)}); "
-                            "save it with fmnist.models.standard_keras")
+    except LOAD_ERRORS as error:
+        raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
+    if custom:  # whoever gets the file (dvc get, a grader) must be able to load it with Keras alone
+        raise UserError(f"{model_path}: names classes that plain Keras lacks ({', '.join(custom)}); "
+                        "save it with fmnist.models.standard_keras")
+    return model_path
+
+
+def load_model(keras, name: str):
+    """Model `name`, loaded in Keras's safe mode and checked to take 784 pixels and give 10 probabilities."""
+    model_path = check_model_file(name)
+    try:  # safe mode: a model file that carries code (a Lambda layer) is refused, not run
         model = keras.saving.load_model(model_path, safe_mode=True)
-    except (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile) as error:
+    except LOAD_ERRORS as error:
         raise UserError(f"{model_path}: cannot load this Keras model ({error})") from None
     expected = ((None, data.FEATURES), (None, len(paths.CLASS_NAMES)))
     found = tuple(tuple(tensor.shape) for tensor in (model.inputs[0], model.outputs[0]))
@@ -154,8 +167,10 @@ def write_comparison_plots(figures, tests: dict, histories: dict) -> list:
 def main():
     p = params.load("evaluate")
     x_test, y_test, histories, trains = read_inputs()
+    for name in paths.MODEL_NAMES:  # what Keras is not needed for: a bad model file fails in a second
+        check_model_file(name)
     with figure_processes() as figures:  # every figure written when this block ends
-        keras = import_keras()  # after the params and inputs checks: a typo should not wait for TensorFlow
+        keras = import_keras()  # after every check that needs no TensorFlow: a typo should not wait for it
 
         use_threads(p.threads)
         models = {name: load_model(keras, name) for name in paths.MODEL_NAMES}  # all checked before any output

@@ -44,13 +44,15 @@ def main():
     model_name = sys.argv[1]
     seed, p = params.load_seed(), params.load(f"train_{model_name}")
     use_onednn(p.onednn)  # before TensorFlow loads
+    arrays = {split: data.load(split) for split in ("train", "val")}  # numpy only: a bad file fails in a second
 
-    keras = import_keras()  # TensorFlow loads only once params are valid: a typo should not wait for it
+    keras = import_keras()  # TensorFlow loads only once params and data are valid: a typo should not wait for it
 
     from fmnist import models, training
 
     use_threads(p.threads)  # before the tensors: TensorFlow's first op fixes its threads
-    train, val = (training.as_tensors(data.load(split)) for split in ("train", "val"))
+    # pop: each split's numpy arrays are freed as soon as tf.constant has copied them into tensors
+    train, val = (training.as_tensors(arrays.pop(split)) for split in ("train", "val"))
 
     for folder in (paths.MODELS_DIR, paths.model_metrics_dir(model_name), paths.model_plots_dir(model_name)):
         folder.mkdir(parents=True, exist_ok=True)
