@@ -1,8 +1,9 @@
 """Fixtures shared by the end-to-end tests: a tiny dataset, and a repository copy that has run on it.
 
-The tiny pipeline is run once per test session (a template), then copied for each module that needs it: every
-copy starts from the same first run, and the suite pays for one `dvc repro` instead of one per module. Under
-pytest-xdist the workers share the template through a file lock: the first one builds it, the others wait."""
+The tiny pipeline and its seed study are run once per test session (a template), then copied for each module
+that needs them: every copy starts from the same first run, and the suite pays for one `dvc repro` and one seed
+study instead of one per module. Under pytest-xdist the workers share the template through a file lock: the
+first one builds it, the others wait."""
 import json
 import shutil
 from pathlib import Path
@@ -22,7 +23,9 @@ def _shared_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def template(tmp_path_factory) -> SimpleNamespace:
-    """The tiny dataset and a repository copy after its first full `dvc repro`, built once per session."""
+    """The tiny dataset and a repository copy after its first full `dvc repro`, then its seed study's
+    (`dvc repro seeds/dvc.yaml`: helpers.TINY_STUDY), built once per session. Its git holds one commit, the
+    source before any run. Copies may change; the template itself never does."""
     root = _shared_root(tmp_path_factory) / "tiny-template"
     with FileLock(str(root) + ".lock"):
         done = root / "first-run.json"
@@ -32,10 +35,12 @@ def template(tmp_path_factory) -> SimpleNamespace:
             data.mkdir(parents=True)
             make_repo_copy(repo, data, write_tiny_dataset(data))
             result = dvc("repro", cwd=repo, data_dir=data)
-            done.write_text(json.dumps({"stdout": result.stdout, "stderr": result.stderr}))
+            study = dvc("repro", "seeds/dvc.yaml", cwd=repo, data_dir=data)
+            done.write_text(json.dumps({"stdout": result.stdout, "stderr": result.stderr,
+                                        "study_stdout": study.stdout}))
     first_run = json.loads(done.read_text())
     return SimpleNamespace(data=root / "data", repo=root / "repo", stdout=first_run["stdout"],
-                           stderr=first_run["stderr"])
+                           stderr=first_run["stderr"], study_stdout=first_run["study_stdout"])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +51,8 @@ def data(template):
 
 @pytest.fixture(scope="module")
 def repo_run(tmp_path_factory, template):
-    """A copy of the repository after its first full `dvc repro` on the tiny dataset, and that run's output."""
+    """A copy of the repository after its first full `dvc repro` and seed study on the tiny dataset, and the
+    `dvc repro`'s output."""
     repo = tmp_path_factory.mktemp("repo") / "repo"
     shutil.copytree(template.repo, repo, symlinks=True)
     return repo, SimpleNamespace(stdout=template.stdout, stderr=template.stderr, returncode=0)
@@ -59,3 +65,17 @@ def committed_repo(repo_run):
     run(["git", "add", "-A"], cwd=repo)
     run(["git", "commit", "-qm", "tiny results"], cwd=repo)
     return repo
+
+
+# The modules that take longest, longest first (seconds on 2 cores, in `pytest --durations=0`): pytest-xdist
+# hands whole modules to its workers in collection order (make test: --dist loadfile --no-loadscope-reorder), so
+# the last ones to start are short and both workers finish together. test_seed_study starts with what needs no
+# template, so one worker builds the template while the other works; the other modules keep their file order.
+LONGEST_FIRST = ("test_check", "test_seed_study", "test_bad_inputs", "test_pipeline", "test_interrupted",
+                 "test_review", "test_experiments_and_remote", "test_workflow", "test_training",
+                 "test_train_evaluate")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))  # a stable sort

@@ -132,10 +132,13 @@ def edit_params(repo: Path, **sections) -> None:
 
 
 TINY_TRAINING = {"epochs": 2, "batch_size": 32}
+# The smallest seed study that gives two models a band (2 replicas each), one of them with oneDNN's kernels.
+TINY_STUDY = {"seeds": [0, 1], "models": ["mlp", "lenet"]}
 
 
 def make_repo_copy(dest: Path, data_dir: Path, md5s: dict, git=True) -> Path:
-    """A copy of the repository with its own git, set to the tiny dataset and tiny epochs, and no results."""
+    """A copy of the repository with its own git, set to the tiny dataset, tiny epochs and the tiny seed study,
+    and no results."""
     for name in tracked_files():
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +147,7 @@ def make_repo_copy(dest: Path, data_dir: Path, md5s: dict, git=True) -> Path:
     for results in ("dvc.lock", "metrics", "plots", "seeds/dvc.lock", "seeds/replicas", "seeds/records.json"):
         path = dest / results
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-    edit_params(dest, download={"md5": md5s, "base_urls": [], "retries": 1},
+    edit_params(dest, download={"md5": md5s, "base_urls": [], "retries": 1}, seed_study=TINY_STUDY,
                 **{f"train_{m}": TINY_TRAINING for m in ("mlp", "lenet", "dropout", "bn")})
     if git:
         for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "tiny copy"]):

@@ -1,31 +1,30 @@
-"""kill -9 in the middle of a stage (issue 6): mid-download, mid-training and mid-evaluate. Each time the next
-`dvc repro` completes and its results equal those of an uninterrupted run, and the killed stage leaves nothing
-that a later stage could take for a finished output: files appear under their final names only when complete,
-a partial one exists only under a `.tmp-` name that no stage reads and the next run deletes.
+"""kill -9 in the middle of a stage (issue 6): mid-download, mid-training and mid-evaluate, each in a rerun of
+that stage (`dvc repro -f -s`) in a copy of the session's tiny pipeline. Each time the next `dvc repro`
+completes and its results equal those of the uninterrupted run, DVC records nothing of the killed run, and the
+killed stage leaves nothing that a later stage could take for a finished output: files appear under their final
+names only when complete, a partial one exists only under a `.tmp-` name that no stage reads and the next run
+deletes.
 
 `dvc repro` runs in its own process group, and the whole group is killed, so the stage's python dies with it.
 """
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
 import time
 
 import pytest
-import yaml
 
-from helpers import (FILES, VENV_BIN, dvc, edit_params, env_for, linux_only, make_repo_copy, pipeline_stages,
-                     write_tiny_dataset)
+from helpers import (FILES, VENV_BIN, dvc, edit_params, env_for, linux_only, pipeline_stages)
 from servers import http_server
 
-STAGES = {"download", "preprocess", "backprop_check", "train@mlp", "train@lenet", "train@dropout", "train@bn",
-          "evaluate"}
 # Measurements of this machine's speed, not results: the only outputs allowed to differ between runs.
 MACHINE_DEPENDENT = re.compile(r"metrics/\w+/timing\.json$")
 # The MLP trains for the assignment's 20 epochs (~3 s on the tiny data), time enough to kill it after the first;
-# the other models keep helpers.TINY_TRAINING. Both repositories use these same params.
+# the other models keep helpers.TINY_TRAINING.
 LONGER_MLP = {"train_mlp": {"epochs": 20}}
 
 
@@ -54,29 +53,19 @@ def final_names(folder) -> list:
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny-data")
-    return folder, write_tiny_dataset(folder)
-
-
-def new_repo(tmp_path_factory, dataset, name):
-    folder, md5s = dataset
-    repo = make_repo_copy(tmp_path_factory.mktemp(name), folder, md5s)
+def repo(tmp_path_factory, template):
+    """A copy of the session's tiny pipeline, its MLP retrained for LONGER_MLP: the uninterrupted run."""
+    repo = tmp_path_factory.mktemp("interrupted") / "repo"
+    shutil.copytree(template.repo, repo, symlinks=True)
     edit_params(repo, **LONGER_MLP)
+    assert ran(dvc("repro", cwd=repo, data_dir=template.data).stdout) == {"train@mlp", "evaluate"}
     return repo
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, dataset):
-    """The results of an uninterrupted run: same data, same params, another copy."""
-    repo = new_repo(tmp_path_factory, dataset, "uninterrupted")
-    assert ran(dvc("repro", cwd=repo, data_dir=dataset[0]).stdout) == STAGES
+def reference(repo):
+    """The results of the uninterrupted run."""
     return snapshot(repo)
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory, dataset):
-    return new_repo(tmp_path_factory, dataset, "interrupted")
 
 
 def group_members(pgid: int) -> list:
@@ -125,15 +114,16 @@ def repro_until(repo, args, data_dir, ready, timeout=180) -> str:
 
 
 def completed(repo, data_dir):
-    """Bring the repository to a finished state (nothing to do if it is one already)."""
+    """Bring the repository to a finished state (nothing to do if it is one already). After a killed training or
+    evaluation, the tests repro with --no-run-cache: the killed stage runs again, where DVC would restore the
+    uninterrupted run's outputs from its run cache."""
     dvc("repro", cwd=repo, data_dir=data_dir)
 
 
 @linux_only
-def test_killed_mid_download(repo, dataset, reference):
-    folder, md5s = dataset
+def test_killed_mid_download(repo, data, reference):
     first = FILES["dev_images"]
-    body = (folder / first).read_bytes()
+    body = (data / first).read_bytes()
     rate = 40_000  # bytes per second: the first file takes ~3.4 s
     started = []
 
@@ -148,32 +138,31 @@ def test_killed_mid_download(repo, dataset, reference):
     def halfway(output):
         return bool(started) and time.monotonic() - started[0] > len(body) / rate / 2
 
-    routes = Routes({f"/{name}": (200, (folder / name).read_bytes()) for name in md5s})
+    lock = (repo / "dvc.lock").read_bytes()
+    routes = Routes({f"/{name}": (200, (data / name).read_bytes()) for name in FILES.values()})
     with http_server(routes, slow_bytes_per_second=rate) as url:
         edit_params(repo, download={"base_urls": [url]})
-        output = repro_until(repo, ["repro"], None, halfway)  # no FASHION_MNIST_DIR: HTTP only
-    # killed in download; backprop_check needs nothing and may have run before it (DVC orders independent stages)
-    assert "download" in ran(output) and ran(output) <= {"download", "backprop_check"} and "md5 ok" not in output
+        output = repro_until(repo, ["repro", "-f", "-s", "download"], None, halfway)  # no FASHION_MNIST_DIR: HTTP
+    assert ran(output) == {"download"} and "md5 ok" not in output
 
     raw = repo / "data" / "raw"
     assert final_names(raw) == []  # no unverified file: the one in transit exists only under a temporary name
     (partial,) = raw.iterdir()
     assert partial.name.startswith(".tmp-") and partial.name.endswith(first) and partial.stat().st_size < len(body)
-    lock = repo / "dvc.lock"
-    finished = set(yaml.safe_load(lock.read_text())["stages"]) if lock.exists() else set()
-    assert finished == ran(output) - {"download"}  # only backprop_check can have finished; download did not
-    assert final_names(repo / "data" / "processed") == [".gitignore"]
+    assert (repo / "dvc.lock").read_bytes() == lock  # DVC recorded nothing of the killed run
 
-    edit_params(repo, download={"base_urls": []})  # the reference's params again; the data from the local folder
-    result = dvc("repro", cwd=repo, data_dir=folder)
-    assert ran(result.stdout) == STAGES - finished
+    edit_params(repo, download={"base_urls": []})  # the uninterrupted run's params; the data from the local folder
+    result = dvc("repro", cwd=repo, data_dir=data)
+    # the uninterrupted run's files are in DVC's cache: checked out, not downloaded again, and nothing after
+    assert "Stage 'download' is cached - skipping run, checking out outputs" in result.stdout
+    assert ran(result.stdout) == set()
     assert sorted(repo.rglob(".tmp-*")) == []
     assert_same_results(repo, reference)
 
 
 @linux_only
-def test_killed_mid_training(repo, dataset, reference):
-    folder, _ = dataset
+def test_killed_mid_training(repo, data, reference):
+    folder = data
     completed(repo, folder)
 
     def in_second_epoch(output):  # the first epoch's row is in the history; Keras has begun the second
@@ -185,7 +174,7 @@ def test_killed_mid_training(repo, dataset, reference):
     partial = sorted((repo / "plots" / "mlp").glob(".tmp-*history.csv"))
     assert len(partial) == 1 and 2 <= len(partial[0].read_text().splitlines()) <= 20  # header and some epochs
 
-    result = dvc("repro", cwd=repo, data_dir=folder)
+    result = dvc("repro", "--no-run-cache", cwd=repo, data_dir=folder)  # see completed()
     assert "train@mlp" in ran(result.stdout) and ran(result.stdout) <= {"train@mlp", "evaluate"}
     assert sorted(repo.rglob(".tmp-*")) == []
     assert_same_results(repo, reference)
@@ -203,8 +192,8 @@ def complete_file(path) -> bool:
 
 
 @linux_only
-def test_killed_mid_evaluate(repo, dataset, reference):
-    folder, _ = dataset
+def test_killed_mid_evaluate(repo, data, reference):
+    folder = data
     completed(repo, folder)
 
     def first_model_evaluated(output):
@@ -217,7 +206,7 @@ def test_killed_mid_evaluate(repo, dataset, reference):
     assert all(out.split("/")[1] == "mlp" for out in present), present  # only the model it had finished
     assert all(complete_file(repo / out) for out in present)  # and those whole, never truncated
 
-    result = dvc("repro", cwd=repo, data_dir=folder)
+    result = dvc("repro", "--no-run-cache", cwd=repo, data_dir=folder)  # see completed()
     assert ran(result.stdout) == {"evaluate"}  # DVC did not record the killed run as done
     assert sorted(repo.rglob(".tmp-*")) == []
     assert_same_results(repo, reference)

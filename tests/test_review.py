@@ -2,6 +2,7 @@
 compares the head's committed results with the merge base's and gives each model a verdict."""
 import json
 import re
+import shutil
 
 import pytest
 
@@ -60,6 +61,10 @@ def commit(repo, message: str) -> None:
 @pytest.fixture(scope="module")
 def repo(repo_run):
     repo, _ = repo_run
+    # no replicas (seeds/dvc.lock, seeds/records.json): a seed study's summary only, faked
+    shutil.rmtree(repo / "seeds" / "replicas")
+    for name in ("dvc.lock", "records.json"):
+        (repo / "seeds" / name).unlink()
     (repo / "metrics" / "seeds.json").write_text(json.dumps(fake_seed_study()))
     commit(repo, "tiny results and a seed study")
     return repo

@@ -129,10 +129,11 @@ def test_the_summary_names_each_kind_of_machine():
 
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory):
-    """The tiny repository every clone below starts from: 2 models x 2 seeds, a DVC remote in a folder."""
+    """The tiny repository every clone below starts from: 2 models x 2 seeds, a DVC remote in a folder. It is
+    made as the session's template is (conftest.py), not copied from it: the workers need not wait for it."""
     data = tmp_path_factory.mktemp("tiny-data")
     repo = make_repo_copy(tmp_path_factory.mktemp("origin"), data, write_tiny_dataset(data), git=False)
-    edit_params(repo, seed_study={"seeds": SEEDS, "models": MODELS})
+    assert params.load("seed_study", repo / "params.yaml").model_dump() == {"seeds": SEEDS, "models": MODELS}
     run(["git", "init", "-q", "-b", "main"], cwd=repo)
     dvc("remote", "add", "-d", "shared", str(tmp_path_factory.mktemp("remote")), cwd=repo)
     run(["git", "add", "-A"], cwd=repo)
@@ -147,14 +148,55 @@ def clone(origin, tmp_path_factory, name) -> Path:
 
 
 @pytest.fixture(scope="module")
-def serial(origin, tmp_path_factory):
-    """A clone that ran the pipeline (`dvc repro`), then the whole study serially (`dvc repro seeds/dvc.yaml`)."""
-    repo, data = clone(origin, tmp_path_factory, "serial"), origin[1]
-    pipeline = dvc("repro", cwd=repo, data_dir=data).stdout
-    seeds = dvc("repro", STUDY, cwd=repo, data_dir=data).stdout
+def workers(origin, tmp_path_factory):
+    """Two clones, each making one half of the replicas and pushing its run cache to the remote: the first with
+    DVC's queue, two at once (make seeds JOBS=2), the second serially, interrupted once and resumed."""
+    data = origin[1]
+    queued = clone(origin, tmp_path_factory, "worker-queue")
+    half = [r for r in REPLICAS if r.endswith("-0")]
+    out = run([str(VENV_BIN / "python"), "-m", "fmnist.review.seed_queue", "--jobs", "2", *half], cwd=queued,
+              data_dir=data).stdout
+    no_training = fake_python(tmp_path_factory.mktemp("no-training"), "fmnist.review.replica")
+    after_queue = dvc_with(no_training, "repro", *(f"{STUDY}:{r}" for r in half), cwd=queued).stdout
+    experiments_left = json.loads(dvc("exp", "show", "--json", cwd=queued).stdout)
+    dvc("push", "--run-cache", cwd=queued)
+
+    serial_worker = clone(origin, tmp_path_factory, "worker-serial")
+    other = [f"{STUDY}:{r}" for r in REPLICAS if r.endswith("-1")]
+    lenet_fails = fake_python(tmp_path_factory.mktemp("lenet-fails"), "fmnist.review.replica lenet 1")
+    interrupted = dvc_with(lenet_fails, "repro", "--keep-going", *other, cwd=serial_worker, data_dir=data, check=False)
+    resumed = dvc("repro", *other, cwd=serial_worker, data_dir=data).stdout
+    dvc("push", "--run-cache", cwd=serial_worker)
+    return {"queue_output": out, "after_queue": after_queue, "experiments_left": experiments_left,
+            "interrupted": interrupted, "resumed": resumed}
+
+
+def test_the_queue_leaves_replicas_that_restore_without_training(workers):
+    assert "All 2 replicas ran" in workers["queue_output"]
+    assert restored(workers["after_queue"]) == {"replica@mlp-0", "replica@lenet-0"}
+    assert not ran(workers["after_queue"]) - {"download"}
+    # the queued experiments were removed once done: only the workspace and its commit are left
+    assert all(not (rev.get("experiments") or []) for rev in workers["experiments_left"])
+
+
+def test_an_interrupted_study_resumes_where_it_stopped(workers):
+    interrupted = workers["interrupted"]
+    assert interrupted.returncode != 0 and "not trained here" in interrupted.stderr + interrupted.stdout
+    assert "replica@mlp-1" in ran(interrupted.stdout)  # finished, so in seeds/dvc.lock
+    assert ran(workers["resumed"]) == {"replica@lenet-1"}
+
+
+# ---- The study run serially, as the session's template ran it ----
+
+@pytest.fixture(scope="module")
+def serial(template, tmp_path_factory):
+    """A copy of the session's template, which ran the pipeline (`dvc repro`), then the whole study serially
+    (`dvc repro seeds/dvc.yaml`), on the same tiny data and params as the origin's."""
+    repo = tmp_path_factory.mktemp("serial") / "repo"
+    shutil.copytree(template.repo, repo, symlinks=True)
     run(["git", "add", "-A"], cwd=repo)
     run(["git", "commit", "-qm", "results and seed study"], cwd=repo)
-    return repo, pipeline, seeds
+    return repo, template.stdout, template.study_stdout
 
 
 def test_dvc_repro_at_the_root_leaves_the_study_alone(serial):
@@ -196,45 +238,6 @@ def test_a_change_reruns_only_the_replicas_it_touches(serial):
         assert "Data and pipelines are up to date." in dvc("status", "dvc.yaml", cwd=repo).stdout
     finally:
         run(["git", "checkout", "params.yaml"], cwd=repo)
-
-
-@pytest.fixture(scope="module")
-def workers(origin, tmp_path_factory):
-    """Two clones, each making one half of the replicas and pushing its run cache to the remote: the first with
-    DVC's queue, two at once (make seeds JOBS=2), the second serially, interrupted once and resumed."""
-    data = origin[1]
-    queued = clone(origin, tmp_path_factory, "worker-queue")
-    half = [r for r in REPLICAS if r.endswith("-0")]
-    out = run([str(VENV_BIN / "python"), "-m", "fmnist.review.seed_queue", "--jobs", "2", *half], cwd=queued,
-              data_dir=data).stdout
-    no_training = fake_python(tmp_path_factory.mktemp("no-training"), "fmnist.review.replica")
-    after_queue = dvc_with(no_training, "repro", *(f"{STUDY}:{r}" for r in half), cwd=queued).stdout
-    experiments_left = json.loads(dvc("exp", "show", "--json", cwd=queued).stdout)
-    dvc("push", "--run-cache", cwd=queued)
-
-    serial_worker = clone(origin, tmp_path_factory, "worker-serial")
-    other = [f"{STUDY}:{r}" for r in REPLICAS if r.endswith("-1")]
-    lenet_fails = fake_python(tmp_path_factory.mktemp("lenet-fails"), "fmnist.review.replica lenet 1")
-    interrupted = dvc_with(lenet_fails, "repro", "--keep-going", *other, cwd=serial_worker, data_dir=data, check=False)
-    resumed = dvc("repro", *other, cwd=serial_worker, data_dir=data).stdout
-    dvc("push", "--run-cache", cwd=serial_worker)
-    return {"queue_output": out, "after_queue": after_queue, "experiments_left": experiments_left,
-            "interrupted": interrupted, "resumed": resumed}
-
-
-def test_the_queue_leaves_replicas_that_restore_without_training(workers):
-    assert "All 2 replicas ran" in workers["queue_output"]
-    assert restored(workers["after_queue"]) == {"replica@mlp-0", "replica@lenet-0"}
-    assert not ran(workers["after_queue"]) - {"download"}
-    # the queued experiments were removed once done: only the workspace and its commit are left
-    assert all(not (rev.get("experiments") or []) for rev in workers["experiments_left"])
-
-
-def test_an_interrupted_study_resumes_where_it_stopped(workers):
-    interrupted = workers["interrupted"]
-    assert interrupted.returncode != 0 and "not trained here" in interrupted.stderr + interrupted.stdout
-    assert "replica@mlp-1" in ran(interrupted.stdout)  # finished, so in seeds/dvc.lock
-    assert ran(workers["resumed"]) == {"replica@lenet-1"}
 
 
 def test_a_clone_that_cannot_train_assembles_the_serial_study_from_the_run_cache(serial, workers, origin,
