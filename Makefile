@@ -49,7 +49,7 @@ repro: setup
 
 test: setup
 	ruff check .
-	pytest -n 2 --dist loadfile --no-loadscope-reorder
+	pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 check: setup
 	python -m fmnist.review.check --rev $(REV) $(if $(wildcard results.log),--log results.log)

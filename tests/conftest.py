@@ -67,12 +67,13 @@ def committed_repo(repo_run):
     return repo
 
 
-# The modules that take longest, longest first (seconds on 2 cores, in `pytest --durations=0`): pytest-xdist
-# hands whole modules to its workers in collection order (make test: --dist loadfile --no-loadscope-reorder), so
-# the last ones to start are short and both workers finish together. test_seed_study starts with what needs no
-# template, so one worker builds the template while the other works; the other modules keep their file order.
-LONGEST_FIRST = ("test_check", "test_seed_study", "test_bad_inputs", "test_pipeline", "test_interrupted",
-                 "test_review", "test_experiments_and_remote", "test_workflow", "test_training",
+# The modules that take longest, longest first (seconds in `pytest --durations=0`): pytest-xdist hands whole
+# modules to its workers in collection order (make test: --dist loadfile --no-loadscope-reorder), so the last
+# ones to start are short and the workers finish together. One worker builds the template (test_check) while
+# another runs what of test_seed_study needs none; a third worker fills the time either spends waiting. The
+# other modules keep their file order.
+LONGEST_FIRST = ("test_check", "test_seed_study", "test_forced_rerun", "test_bad_inputs", "test_pipeline",
+                 "test_interrupted", "test_review", "test_experiments_and_remote", "test_workflow", "test_training",
                  "test_train_evaluate")
 
 
