@@ -67,7 +67,7 @@ def committed_repo(repo_run):
     return repo
 
 
-# The modules that take longest, longest first (seconds in `pytest --durations=0`): pytest-xdist hands whole
+# The modules that take longest, longest first (as `pytest --durations=0` measures them): pytest-xdist hands whole
 # modules to its workers in collection order (make test: --dist loadfile --no-loadscope-reorder), so the last
 # ones to start are short and the workers finish together. One worker builds the template (test_check) while
 # another runs what of test_seed_study needs none; a third worker fills the time either spends waiting. The

@@ -2,6 +2,7 @@
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,12 @@ def pipeline_stages(repo: Path = ROOT) -> dict[str, dict]:
                              "deps": [str(d.def_path) for d in stage.deps if not isinstance(d, ParamsDependency)],
                              "outs": [str(o.def_path) for o in stage.outs]}
                 for stage in project.index.stages}
+
+
+def results_snapshot(repo: Path, not_results: re.Pattern) -> dict:
+    """{path: bytes} of every file under metrics/ and plots/ but those whose path `not_results` matches."""
+    files = sorted(p for folder in ("metrics", "plots") for p in (repo / folder).rglob("*") if p.is_file())
+    return {str(p.relative_to(repo)): p.read_bytes() for p in files if not not_results.search(str(p))}
 
 
 def edit_params(repo: Path, **sections) -> None:

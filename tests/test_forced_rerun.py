@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import linux_only, run
+from helpers import linux_only, results_snapshot, run
 from test_check import check, rows
 
 
@@ -20,20 +20,15 @@ def repo(committed_repo):
 NOT_RESULTS = re.compile(r"metrics/(\w+/timing|machine/\w+)\.json$")
 
 
-def results_snapshot(repo) -> dict:
-    files = sorted(p for folder in ("metrics", "plots") for p in (repo / folder).rglob("*") if p.is_file())
-    return {str(p.relative_to(repo)): p.read_bytes() for p in files if not NOT_RESULTS.search(str(p))}
-
-
 @pytest.fixture(scope="module")
 def forced_rerun_on_one_core(repo, data):
     """Every stage of the committed tiny pipeline rerun with `dvc repro -f` on one core: the results before and
     after, and `make check` on them."""
     if shutil.which("taskset") is None:
         pytest.fail("taskset (util-linux) is needed to emulate a one-core machine")
-    before = results_snapshot(repo)
+    before = results_snapshot(repo, NOT_RESULTS)
     run(["taskset", "-c", "0", "dvc", "repro", "-f"], cwd=repo, data_dir=data)
-    return SimpleNamespace(before=before, after=results_snapshot(repo), check=check(repo))
+    return SimpleNamespace(before=before, after=results_snapshot(repo, NOT_RESULTS), check=check(repo))
 
 
 @linux_only

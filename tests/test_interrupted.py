@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from helpers import (FILES, VENV_BIN, dvc, edit_params, env_for, linux_only, pipeline_stages)
+from helpers import FILES, VENV_BIN, dvc, edit_params, env_for, linux_only, pipeline_stages, results_snapshot
 from servers import http_server
 
 # Measurements of this machine's speed, not results: the only outputs allowed to differ between runs.
@@ -32,13 +32,8 @@ def ran(output: str) -> set:
     return set(re.findall(r"Running stage '([\w@]+)'", output))
 
 
-def snapshot(repo) -> dict:
-    files = sorted(p for folder in ("metrics", "plots") for p in (repo / folder).rglob("*") if p.is_file())
-    return {str(p.relative_to(repo)): p.read_bytes() for p in files if not MACHINE_DEPENDENT.search(str(p))}
-
-
 def assert_same_results(repo, reference: dict) -> None:
-    results = snapshot(repo)
+    results = results_snapshot(repo, MACHINE_DEPENDENT)
     assert sorted(results) == sorted(reference)
     assert [name for name in reference if results[name] != reference[name]] == []
 
@@ -65,7 +60,7 @@ def repo(tmp_path_factory, template):
 @pytest.fixture(scope="module")
 def reference(repo):
     """The results of the uninterrupted run."""
-    return snapshot(repo)
+    return results_snapshot(repo, MACHINE_DEPENDENT)
 
 
 def group_members(pgid: int) -> list:
