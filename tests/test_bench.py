@@ -1,12 +1,12 @@
 """make bench's peer comparison without PyTorch: the table's ratio columns from a fake result, the peer's
-environment set-up, and the layer shapes the PyTorch peer is built from against the project's Keras models."""
+environment set-up, and the layer shapes the PyTorch peer is built from against the project's Keras models.
+Keras is imported by the tests that build models, not at collection, which every pytest-xdist worker does."""
 import subprocess
 import sys
 
-import keras
 import pytest
 
-from fmnist import models, params
+from fmnist import params
 from fmnist.speed import architecture, bench
 from helpers import ROOT
 
@@ -81,6 +81,8 @@ def test_peer_environment_is_made_once_with_the_pins(tmp_path, monkeypatch):
 
 def keras_layer_shapes(model):
     """The Keras model's layers as fmnist.speed.architecture describes them."""
+    import keras
+
     shapes = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.Dense):
@@ -101,6 +103,8 @@ def keras_layer_shapes(model):
 @pytest.mark.parametrize("name, parameters", [("mlp", 109_386), ("lenet", 61_706), ("dropout", 61_706),
                                               ("bn", 62_158)])
 def test_peer_layers_are_the_projects(name, parameters):
+    from fmnist import models
+
     p = params.load(f"train_{name}", ROOT / "params.yaml")
     model = models.build(name, p)
     layers = architecture.of(name, getattr(p, "dropout_rate", 0.0), getattr(p, "dropout_after", ()))

@@ -1,11 +1,12 @@
-"""The four architectures: parameter counts and every layer's output shape, as the assignment specifies."""
+"""The four architectures: parameter counts and every layer's output shape, as the assignment specifies.
+Keras is imported by the tests, not at collection, which every pytest-xdist worker does."""
 import subprocess
 import sys
 
-import keras
+import numpy as np
 import pytest
 
-from fmnist import models, params
+from fmnist import params
 from helpers import ROOT
 
 LENET_SHAPES = {"image": "28x28x1", "conv1": "28x28x6", "pool1": "14x14x6", "conv2": "10x10x16", "pool2": "5x5x16",
@@ -13,26 +14,36 @@ LENET_SHAPES = {"image": "28x28x1", "conv1": "28x28x6", "pool1": "14x14x6", "con
 
 
 def shapes(model):
+    from fmnist import models
+
     return {row["layer"]: row["output_shape"] for row in models.layer_table(model)}
 
 
 def build(name):
+    from fmnist import models
+
     return models.build(name, params.load(f"train_{name}", ROOT / "params.yaml"))
 
 
 def test_mlp():
+    from fmnist import models
+
     model = build("mlp")
     assert models.trainable_params(model) == 109_386
     assert shapes(model) == {"dense1": "128", "dense2": "64", "output": "10"}
 
 
 def test_lenet_matches_the_assignment():
+    from fmnist import models
+
     model = build("lenet")
     assert models.trainable_params(model) == 61_706  # a padded second conv would give 142,346
     assert shapes(model) == LENET_SHAPES
 
 
 def test_dropout_follows_the_params():
+    from fmnist import models
+
     model = build("dropout")
     assert models.trainable_params(model) == 61_706
     dropouts = [layer for layer in model.layers if layer.__class__.__name__ == "Dropout"]
@@ -43,6 +54,8 @@ def test_dropout_follows_the_params():
 
 
 def test_batch_norm_after_every_hidden_layer():
+    from fmnist import models
+
     model = build("bn")
     names = [layer.name for layer in model.layers]
     for hidden in ("conv1", "conv2", "conv3", "dense"):
@@ -52,16 +65,15 @@ def test_batch_norm_after_every_hidden_layer():
 
 @pytest.mark.parametrize("name", ["mlp", "lenet", "dropout", "bn"])
 def test_softmax_output_sums_to_one(name):
-    import numpy as np
-
     out = build(name).predict(np.random.default_rng(0).random((3, 784), dtype=np.float32), verbose=0)
     assert out.shape == (3, 10) and np.allclose(out.sum(axis=1), 1, atol=1e-5)
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (64, 4, 4, 6), (37, 12, 12, 6), (3, 1, 1, 120)])
 def test_channel_sum_in_blocks_is_the_sum_over_all_but_the_channel_axis(shape):
-    import numpy as np
     import tensorflow as tf
+
+    from fmnist import models
 
     # Fewer values than blocks, an exact multiple of them, and a multiple plus a remainder.
     x = np.random.default_rng(1).normal(1, 2, shape).astype(np.float32)
@@ -73,8 +85,10 @@ def test_channel_sum_in_blocks_is_the_sum_over_all_but_the_channel_axis(shape):
 def test_fast_batch_norm_equals_keras_batch_norm(shape):
     """Outputs, gradients, moving averages and inference of the hand-written training step agree with Keras's
     own layer; the gradient also with a float64 closed form."""
-    import numpy as np
+    import keras
     import tensorflow as tf
+
+    from fmnist import models
 
     rng = np.random.default_rng(1)
     x = tf.constant(rng.normal(2, 3, shape).astype(np.float32))
@@ -108,8 +122,9 @@ def test_fast_batch_norm_equals_keras_batch_norm(shape):
 def test_batch_norm_model_trains_with_the_fast_layer_and_saves_plain_keras(tmp_path):
     """The bn model trains with FastBatchNormalization; what is saved names Keras's own BatchNormalization,
     with the same weights and predictions, and loads without this project's layer."""
-    import numpy as np
+    import keras
 
+    from fmnist import models
     from fmnist.results import non_keras_classes
 
     model = build("bn")
@@ -132,6 +147,8 @@ def test_batch_norm_model_trains_with_the_fast_layer_and_saves_plain_keras(tmp_p
 
 
 def test_models_without_the_fast_layer_are_saved_as_they_are():
+    from fmnist import models
+
     model = build("lenet")
     assert models.standard_keras(model) is model
 

@@ -1,15 +1,16 @@
 """FusedAdam, the training step's optimizer: Keras's Adam computed by TensorFlow's fused kernel. It must update
-every variable as Keras's Adam does, and be saved as Keras's Adam."""
-import keras
+every variable as Keras's Adam does, and be saved as Keras's Adam.
+
+TensorFlow is imported by the tests, not at collection, which every pytest-xdist worker does."""
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from fmnist import models, training
 from fmnist.results import non_keras_classes
 
 
 def small_model(seed=0):
+    import keras
+
     keras.utils.set_random_seed(seed)
     return keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(3)])
 
@@ -21,6 +22,8 @@ def gradients(model, steps):
 
 def train_steps(optimizer, steps=25):
     """Weights and optimizer variables after `steps` updates with the same pseudo-random gradients."""
+    import tensorflow as tf
+
     model = small_model()
     optimizer.build(model.trainable_variables)
     for grads in gradients(model, steps):
@@ -30,6 +33,8 @@ def train_steps(optimizer, steps=25):
 
 def test_fused_adam_is_adam():
     """Against Adam written out in float64 (Kingma and Ba, with Keras's epsilon outside the square root)."""
+    from fmnist import training
+
     learning_rate, beta_1, beta_2, epsilon, steps = 0.01, 0.9, 0.999, 1e-7, 25
     fused_weights, _ = train_steps(training.FusedAdam(learning_rate), steps)
     model = small_model()
@@ -45,9 +50,13 @@ def test_fused_adam_is_adam():
         np.testing.assert_allclose(fused, expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("learning_rate", [
-    0.01, keras.optimizers.schedules.CosineDecay(0.01, decay_steps=25)], ids=["constant", "cosine"])
-def test_fused_adam_updates_as_keras_adam(learning_rate):
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_fused_adam_updates_as_keras_adam(schedule):
+    import keras
+
+    from fmnist import training
+
+    learning_rate = 0.01 if schedule == "constant" else keras.optimizers.schedules.CosineDecay(0.01, decay_steps=25)
     keras_weights, keras_state = train_steps(keras.optimizers.Adam(learning_rate))
     fused_weights, fused_state = train_steps(training.FusedAdam(learning_rate))
     # The same rule, up to float32 rounding (Keras rounds 1 - beta_1 in double precision, the kernel in float).
@@ -56,11 +65,17 @@ def test_fused_adam_updates_as_keras_adam(learning_rate):
 
 
 def test_fused_adam_refuses_amsgrad():
+    from fmnist import training
+
     with pytest.raises(ValueError, match="AMSGrad"):
         training.FusedAdam(0.01, amsgrad=True)
 
 
 def test_a_model_trained_with_fused_adam_is_saved_with_keras_adam_and_its_state(tmp_path):
+    import keras
+
+    from fmnist import models, training
+
     model = small_model()
     model.compile(optimizer=training.FusedAdam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)

@@ -3,9 +3,6 @@ epoch, the same orders for the same seed, and the last batch smaller when the ba
 import numpy as np
 import pytest
 
-from fmnist import predict as inference
-from fmnist import training
-
 N, FEATURES, BATCH = 10, 3, 4
 
 
@@ -16,6 +13,8 @@ def data():
 
 def epochs_of_rows(seed, epochs=3, batch_size=BATCH):
     """The row ids of each epoch's batches, read from one iterator as fit reads them."""
+    from fmnist import training  # TensorFlow: in the tests, not at collection, which every pytest-xdist worker does
+
     x, y = data()
     iterator = iter(training.shuffled_epochs(x, y, batch_size, seed))
     epochs_read = []
@@ -50,6 +49,8 @@ def test_a_batch_size_that_divides_or_exceeds_the_rows(batch_size):
 
 
 def test_inference_batches_are_in_order():
+    from fmnist import predict as inference
+
     x, y = data()
     with_labels = list(inference.batches(x, y, batch_size=BATCH))
     assert [labels.numpy().tolist() for _, labels in with_labels] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
