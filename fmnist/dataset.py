@@ -7,7 +7,6 @@ with that seed in params.yaml.
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from fmnist import paths
 from fmnist.errors import UserError
@@ -85,6 +84,9 @@ def scale(images: np.ndarray, offset: float, divisor: float) -> np.ndarray:
 def split_and_scale(raw: Raw, p, seed: int) -> Prepared:
     """Development split into train and validation (`p.val_fraction`, stratified by class, drawn from `seed`),
     every split flattened and scaled as `p.scaling` says, with statistics from the train split only."""
+    # scikit-learn here, not at import: a stage whose raw files are bad fails before it loads (0.6 s)
+    from sklearn.model_selection import train_test_split
+
     check_splittable(raw.dev_labels)
     try:
         train_idx, val_idx = train_test_split(np.arange(len(raw.dev_labels)), test_size=p.val_fraction,

@@ -8,7 +8,7 @@ fmnist.dataset (which the seed study's replicas share); this stage writes them.
 """
 import numpy as np
 
-from fmnist import dataset, params, paths, plots
+from fmnist import dataset, params, paths
 from fmnist.stage import run_stage
 from fmnist.files import atomic_path, remove_stale_tmp, write_json
 
@@ -41,6 +41,8 @@ def main():
         "scaling": {"method": p.scaling, "offset": prepared.offset, "divisor": prepared.divisor},
         "class_counts": {split: class_counts(y) for split, (_, y) in arrays.items()},
     })
+    from fmnist import plots  # matplotlib only now: bad raw files or params fail before it loads
+
     for name, images, labels in (("development", raw.dev_images, raw.dev_labels),
                                  ("test", raw.test_images, raw.test_labels)):
         plots.image_grid(images[:25], [paths.CLASS_NAMES[label] for label in labels[:25]],
