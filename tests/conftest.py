@@ -69,12 +69,15 @@ def committed_repo(repo_run):
 
 # The modules that take longest, longest first (as `pytest --durations=0` measures them): pytest-xdist hands whole
 # modules to its workers in collection order (make test: --dist loadfile --no-loadscope-reorder), so the last
-# ones to start are short and the workers finish together. One worker builds the template (test_check) while
-# another runs what of test_seed_study needs none; a third worker fills the time either spends waiting. The
-# other modules keep their file order.
-LONGEST_FIRST = ("test_check", "test_seed_study", "test_forced_rerun", "test_bad_inputs", "test_pipeline",
-                 "test_interrupted", "test_review", "test_experiments_and_remote", "test_workflow", "test_training",
-                 "test_train_evaluate")
+# ones to start are short and the workers finish together. The first three need no template to start: one
+# worker builds it (test_check) while the other two run what of test_seed_study and test_bad_inputs needs none
+# (their first tests), so both cores stay busy; test_forced_rerun, which needs the template from its first test,
+# comes next. A worker is handed its next module as soon as two tests of its current one are left, so
+# test_experiments_and_remote (two tests, 40 s) comes last of these: what waits behind it is a short module.
+# The other modules keep their file order.
+LONGEST_FIRST = ("test_check", "test_seed_study", "test_bad_inputs", "test_forced_rerun", "test_pipeline",
+                 "test_interrupted", "test_review", "test_workflow", "test_training", "test_train_evaluate",
+                 "test_models", "test_experiments_and_remote")
 
 
 def pytest_collection_modifyitems(items):
