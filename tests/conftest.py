@@ -67,6 +67,26 @@ def committed_repo(repo_run):
     return repo
 
 
+# Keras and the project's TensorFlow modules, for the tests that use them: imported when a test asks for them, not
+# at collection, which every pytest-xdist worker does for every module (TensorFlow alone takes 2-3 s to load).
+@pytest.fixture(scope="session")
+def keras():
+    import keras
+    return keras
+
+
+@pytest.fixture(scope="session")
+def models():
+    from fmnist import models
+    return models
+
+
+@pytest.fixture(scope="session")
+def training():
+    from fmnist import training
+    return training
+
+
 # The modules that take longest, longest first (as `pytest --durations=0` measures them): pytest-xdist hands whole
 # modules to its workers in collection order (make test: --dist loadfile --no-loadscope-reorder), so the last
 # ones to start are short and the workers finish together. The first three need no template to start: one

@@ -323,12 +323,6 @@ def test_params_yaml_python_tags_are_not_constructed(tmp_path):
     assert not marker.exists()
 
 
-@pytest.fixture(scope="module")
-def keras():
-    import keras
-    return keras
-
-
 def lambda_model(keras, path, marker):
     """A model whose Lambda layer creates `marker` when the model is built, as an unsafe load would."""
     # the marker's path is a constant of the lambda's own code (Keras cannot restore a lambda's defaults)

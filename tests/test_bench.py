@@ -1,6 +1,6 @@
 """make bench's peer comparison without PyTorch: the table's ratio columns from a fake result, the peer's
 environment set-up, and the layer shapes the PyTorch peer is built from against the project's Keras models.
-Keras is imported by the tests that build models, not at collection, which every pytest-xdist worker does."""
+Keras loads when a test needs it (conftest's fixtures), not at collection."""
 import subprocess
 import sys
 
@@ -79,10 +79,8 @@ def test_peer_environment_is_made_once_with_the_pins(tmp_path, monkeypatch):
     assert len(commands) == 2  # installed with the same pins: nothing to do
 
 
-def keras_layer_shapes(model):
+def keras_layer_shapes(keras, model):
     """The Keras model's layers as fmnist.speed.architecture describes them."""
-    import keras
-
     shapes = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.Dense):
@@ -102,13 +100,11 @@ def keras_layer_shapes(model):
 
 @pytest.mark.parametrize("name, parameters", [("mlp", 109_386), ("lenet", 61_706), ("dropout", 61_706),
                                               ("bn", 62_158)])
-def test_peer_layers_are_the_projects(name, parameters):
-    from fmnist import models
-
+def test_peer_layers_are_the_projects(keras, models, name, parameters):
     p = params.load(f"train_{name}", ROOT / "params.yaml")
     model = models.build(name, p)
     layers = architecture.of(name, getattr(p, "dropout_rate", 0.0), getattr(p, "dropout_after", ()))
-    assert keras_layer_shapes(model) == layers
+    assert keras_layer_shapes(keras, model) == layers
     assert architecture.parameter_count(layers) == parameters == models.trainable_params(model)
 
 

@@ -1,5 +1,5 @@
 """The four architectures: parameter counts and every layer's output shape, as the assignment specifies.
-Keras is imported by the tests, not at collection, which every pytest-xdist worker does."""
+Keras and fmnist.models load when a test needs them (conftest's fixtures), not at collection."""
 import subprocess
 import sys
 
@@ -25,25 +25,19 @@ def build(name):
     return models.build(name, params.load(f"train_{name}", ROOT / "params.yaml"))
 
 
-def test_mlp():
-    from fmnist import models
-
+def test_mlp(models):
     model = build("mlp")
     assert models.trainable_params(model) == 109_386
     assert shapes(model) == {"dense1": "128", "dense2": "64", "output": "10"}
 
 
-def test_lenet_matches_the_assignment():
-    from fmnist import models
-
+def test_lenet_matches_the_assignment(models):
     model = build("lenet")
     assert models.trainable_params(model) == 61_706  # a padded second conv would give 142,346
     assert shapes(model) == LENET_SHAPES
 
 
-def test_dropout_follows_the_params():
-    from fmnist import models
-
+def test_dropout_follows_the_params(models):
     model = build("dropout")
     assert models.trainable_params(model) == 61_706
     dropouts = [layer for layer in model.layers if layer.__class__.__name__ == "Dropout"]
@@ -53,9 +47,7 @@ def test_dropout_follows_the_params():
     assert {k: v for k, v in shapes(model).items() if "dropout" not in k} == LENET_SHAPES
 
 
-def test_batch_norm_after_every_hidden_layer():
-    from fmnist import models
-
+def test_batch_norm_after_every_hidden_layer(models):
     model = build("bn")
     names = [layer.name for layer in model.layers]
     for hidden in ("conv1", "conv2", "conv3", "dense"):
@@ -70,10 +62,8 @@ def test_softmax_output_sums_to_one(name):
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (64, 4, 4, 6), (37, 12, 12, 6), (3, 1, 1, 120)])
-def test_channel_sum_in_blocks_is_the_sum_over_all_but_the_channel_axis(shape):
+def test_channel_sum_in_blocks_is_the_sum_over_all_but_the_channel_axis(models, shape):
     import tensorflow as tf
-
-    from fmnist import models
 
     # Fewer values than blocks, an exact multiple of them, and a multiple plus a remainder.
     x = np.random.default_rng(1).normal(1, 2, shape).astype(np.float32)
@@ -82,13 +72,10 @@ def test_channel_sum_in_blocks_is_the_sum_over_all_but_the_channel_axis(shape):
 
 
 @pytest.mark.parametrize("shape", [(37, 12, 12, 6), (37, 84)])
-def test_fast_batch_norm_equals_keras_batch_norm(shape):
+def test_fast_batch_norm_equals_keras_batch_norm(models, keras, shape):
     """Outputs, gradients, moving averages and inference of the hand-written training step agree with Keras's
     own layer; the gradient also with a float64 closed form."""
-    import keras
     import tensorflow as tf
-
-    from fmnist import models
 
     rng = np.random.default_rng(1)
     x = tf.constant(rng.normal(2, 3, shape).astype(np.float32))
@@ -119,12 +106,9 @@ def test_fast_batch_norm_equals_keras_batch_norm(shape):
     np.testing.assert_allclose(np.asarray(fast_result["d_x"]), d_x, rtol=1e-4, atol=1e-5)
 
 
-def test_batch_norm_model_trains_with_the_fast_layer_and_saves_plain_keras(tmp_path):
+def test_batch_norm_model_trains_with_the_fast_layer_and_saves_plain_keras(models, keras, tmp_path):
     """The bn model trains with FastBatchNormalization; what is saved names Keras's own BatchNormalization,
     with the same weights and predictions, and loads without this project's layer."""
-    import keras
-
-    from fmnist import models
     from fmnist.results import non_keras_classes
 
     model = build("bn")
@@ -146,9 +130,7 @@ def test_batch_norm_model_trains_with_the_fast_layer_and_saves_plain_keras(tmp_p
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
-def test_models_without_the_fast_layer_are_saved_as_they_are():
-    from fmnist import models
-
+def test_models_without_the_fast_layer_are_saved_as_they_are(models):
     model = build("lenet")
     assert models.standard_keras(model) is model
 

@@ -1,7 +1,6 @@
 """FusedAdam, the training step's optimizer: Keras's Adam computed by TensorFlow's fused kernel. It must update
-every variable as Keras's Adam does, and be saved as Keras's Adam.
-
-TensorFlow is imported by the tests, not at collection, which every pytest-xdist worker does."""
+every variable as Keras's Adam does, and be saved as Keras's Adam. TensorFlow loads when a test needs it
+(conftest's fixtures), not at collection."""
 import numpy as np
 import pytest
 
@@ -31,10 +30,8 @@ def train_steps(optimizer, steps=25):
     return [np.asarray(v) for v in model.trainable_variables], [np.asarray(v) for v in optimizer.variables]
 
 
-def test_fused_adam_is_adam():
+def test_fused_adam_is_adam(training):
     """Against Adam written out in float64 (Kingma and Ba, with Keras's epsilon outside the square root)."""
-    from fmnist import training
-
     learning_rate, beta_1, beta_2, epsilon, steps = 0.01, 0.9, 0.999, 1e-7, 25
     fused_weights, _ = train_steps(training.FusedAdam(learning_rate), steps)
     model = small_model()
@@ -51,11 +48,7 @@ def test_fused_adam_is_adam():
 
 
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
-def test_fused_adam_updates_as_keras_adam(schedule):
-    import keras
-
-    from fmnist import training
-
+def test_fused_adam_updates_as_keras_adam(keras, training, schedule):
     learning_rate = 0.01 if schedule == "constant" else keras.optimizers.schedules.CosineDecay(0.01, decay_steps=25)
     keras_weights, keras_state = train_steps(keras.optimizers.Adam(learning_rate))
     fused_weights, fused_state = train_steps(training.FusedAdam(learning_rate))
@@ -64,18 +57,12 @@ def test_fused_adam_updates_as_keras_adam(schedule):
         np.testing.assert_allclose(fused, expected, rtol=2e-5, atol=1e-6)
 
 
-def test_fused_adam_refuses_amsgrad():
-    from fmnist import training
-
+def test_fused_adam_refuses_amsgrad(training):
     with pytest.raises(ValueError, match="AMSGrad"):
         training.FusedAdam(0.01, amsgrad=True)
 
 
-def test_a_model_trained_with_fused_adam_is_saved_with_keras_adam_and_its_state(tmp_path):
-    import keras
-
-    from fmnist import models, training
-
+def test_a_model_trained_with_fused_adam_is_saved_with_keras_adam_and_its_state(keras, models, training, tmp_path):
     model = small_model()
     model.compile(optimizer=training.FusedAdam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)

@@ -13,7 +13,7 @@ def data():
 
 def epochs_of_rows(seed, epochs=3, batch_size=BATCH):
     """The row ids of each epoch's batches, read from one iterator as fit reads them."""
-    from fmnist import training  # TensorFlow: in the tests, not at collection, which every pytest-xdist worker does
+    from fmnist import training  # TensorFlow: when a test needs it, not at collection (conftest.py says why)
 
     x, y = data()
     iterator = iter(training.shuffled_epochs(x, y, batch_size, seed))
