@@ -146,3 +146,12 @@ def test_the_lock_pins_what_requirements_in_pins():
     # the lock keeps requirements.in's platform choices (tensorflow-cpu on Linux x86-64, tensorflow elsewhere)
     for name, (_, marker) in declared.items():
         assert bool(marker) == bool(locked[name][1]), f"{name}: the environment marker is lost in the lock"
+
+
+def test_dvc_reads_yaml_with_the_c_parser():
+    """DVC loads dvc.yaml, dvc.lock and params.yaml with ruamel.yaml's safe loader, which parses in C only when
+    ruamel.yaml.clib is installed (requirements.in): in pure Python a `dvc status` took 0.8 s of CPU, not 0.6."""
+    import _ruamel_yaml
+    from ruamel.yaml import YAML
+
+    assert YAML(typ="safe").Parser is _ruamel_yaml.CParser
