@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 
 # No TensorFlow, Keras or scikit-learn at import: the training process (spawned, which imports this module
 # again) chooses its kernels before TensorFlow loads, and Keras loads without scikit-learn (import_keras).
@@ -27,6 +28,8 @@ from fmnist.processes import in_own_process
 from fmnist.review import study
 from fmnist.stage import run_stage
 
+# What train leaves in the replica's temporary folder for score: the model, and the test set (x, y).
+MODEL_FILE, TEST_FILES = "model.keras", ("test_x.npy", "test_y.npy")
 USAGE = (f"usage: python -m fmnist.review.replica MODEL SEED, with MODEL one of {', '.join(paths.MODEL_NAMES)} "
          "and SEED an integer >= 0")
 
@@ -37,10 +40,11 @@ def arguments(argv: list[str]) -> tuple[str, int]:
     return argv[0], int(argv[1])
 
 
-def train(model: str, seed: int, model_file: str) -> dict:
-    """Replica (model, seed) trained as the train stage trains it, saved to `model_file` in plain Keras as the
-    stage saves it; returns the final train and validation metrics and this machine's fingerprint. Run it in a
-    fresh process (fmnist.processes.in_own_process): TensorFlow loads here with the model's kernels."""
+def train(model: str, seed: int, folder: str) -> dict:
+    """Replica (model, seed) trained as the train stage trains it, saved to `folder` in plain Keras as the stage
+    saves it, beside the test set as preprocessed with `seed` (for score: the split and scaling run once per
+    replica); returns the final train and validation metrics and this machine's fingerprint. Run it in a fresh
+    process (fmnist.processes.in_own_process): TensorFlow loads here with the model's kernels."""
     p = params.load(f"train_{model}")
     use_onednn(p.onednn)  # before TensorFlow loads
     import_keras()
@@ -51,22 +55,24 @@ def train(model: str, seed: int, model_file: str) -> dict:
     splits = dataset.prepare(params.load("preprocess"), seed)
     train_split, val_split = (training.as_tensors(splits[split]) for split in ("train", "val"))
     result = training.train(model, p, seed, train_split, val_split, verbose=2)
-    models.standard_keras(result.model).save(model_file)
+    models.standard_keras(result.model).save(Path(folder) / MODEL_FILE)
+    for name, array in zip(TEST_FILES, splits["test"]):
+        np.save(Path(folder) / name, array)
     return {"final": result.final, "machine": machine.fingerprint(p.threads)}
 
 
-def score(model_file: str, seed: int) -> tuple[dict, list]:
-    """Test loss and accuracy of the saved model, and its predicted classes, computed as the evaluate stage
-    computes them. In this process, which has loaded TensorFlow with the evaluate stage's kernels."""
+def score(folder: str) -> tuple[dict, list]:
+    """Test loss and accuracy of the model `train` saved in `folder`, on the test set it saved there, and its
+    predicted classes, computed as the evaluate stage computes them. In this process, which has loaded TensorFlow
+    with the evaluate stage's kernels."""
     p = params.load("evaluate")
     keras = import_keras()
 
-    from fmnist import dataset
     from fmnist.predict import predict
 
     use_threads(p.threads)
-    x_test, y_test = dataset.prepare(params.load("preprocess"), seed)["test"]
-    model = keras.saving.load_model(model_file, safe_mode=True)
+    x_test, y_test = (np.load(Path(folder) / name) for name in TEST_FILES)
+    model = keras.saving.load_model(Path(folder) / MODEL_FILE, safe_mode=True)
     probabilities = predict(model, x_test, p.batch_size)
     return evaluation.test_scores(probabilities, y_test), probabilities.argmax(axis=1).tolist()
 
@@ -79,9 +85,8 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(out.parent)
     with tempfile.TemporaryDirectory(prefix="replica-") as folder:
-        model_file = str(Path(folder) / f"{model}.keras")
-        trained = in_own_process(train, model, seed, model_file)
-        test, predictions = score(model_file, seed)
+        trained = in_own_process(train, model, seed, folder)
+        test, predictions = score(folder)
     print(f"replica {model} seed {seed}: test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f}")
     write_json(out, {
         "model": model, "seed": seed, **trained["final"], "test_accuracy": test["accuracy"], "test_loss": test["loss"],
